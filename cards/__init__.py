@@ -1,0 +1,1 @@
+"""Dataset card templates (Jinja + YAML), installed as package data `corpus.cards`."""

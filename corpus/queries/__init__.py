@@ -1,0 +1,1 @@
+"""Named DuckDB queries shipped as .sql files."""

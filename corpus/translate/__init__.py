@@ -1,0 +1,1 @@
+"""Translation: engines, segmenting, masking, memory and the run loop."""

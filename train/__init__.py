@@ -1,0 +1,1 @@
+"""Thin fine-tuning layer over the published dataset: LoRA, merge, evaluate. Installed as `corpus.train`."""
