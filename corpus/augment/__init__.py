@@ -1,0 +1,1 @@
+"""Augmentation methods: instruction templates, back-translation, image position, turn splitting."""
