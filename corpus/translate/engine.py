@@ -81,3 +81,12 @@ def get_engine(name: str, source: str = "en", target: str = "pt-BR", **options: 
     except ImportError as e:
         raise EngineUnavailable(f"engine {name!r} cannot be imported: {e}") from None
     return factory(source=source, target=target, **options)
+
+
+def availability(name: str, source: str = "en", target: str = "pt-BR", **options: Any):
+    """Whether engine `name` can run here, and why not (cheap, offline; see corpus.translate.availability)."""
+    from corpus.translate.availability import check
+
+    if name not in registry():
+        raise EngineUnavailable(f"unknown engine {name!r}; available: {', '.join(sorted(registry()))}")
+    return check(name, source, target, **options)
