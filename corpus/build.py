@@ -1,0 +1,397 @@
+"""A Hub-ready dataset folder: Parquet shards per split, plus the dataset card.
+
+Layout (what ``datasets.load_dataset(REPO_DIR)`` and the Hub viewer expect)::
+
+    REPO_DIR/README.md
+    REPO_DIR/data/train-00000-of-00002.parquet
+    REPO_DIR/data/train-00001-of-00002.parquet
+    REPO_DIR/data/test-00000-of-00001.parquet
+
+Columns, with Arrow-safe types (Arrow rejects an ``id`` that is an int in one
+row and a string in the next):
+
+- ``id`` string; ``image`` nullable string (the path as written in the
+  corpus), or with ``--embed-images`` a ``datasets.Image`` struct
+  ``{bytes, path}`` whose ``path`` keeps that same relative path;
+- ``conversations`` ``list<struct<from: string, value: string>>``;
+- ``extra`` (only when some record needs it) JSON string: unknown top-level
+  keys, unknown turn keys under ``"__turn_extra__"`` (the corpus/parquet.py
+  convention) and, under ``"__layout__"``, what a round trip needs and the
+  columns cannot hold: an integer id, an unusual key order, an explicit
+  ``"image": null``;
+- ``meta`` (only when some record has one) JSON string of the record's ``meta``.
+
+`export_llava` turns the folder back into the exact LLaVA JSON it came from.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from corpus.atomic import write_json_atomic
+from corpus.console import track
+from corpus.errors import UnusableInput, UsageError
+from corpus.io import FORMATS, RecordReader, RecordWriter, iter_raw
+from corpus.record import Record
+from corpus.rejects import Rejects
+
+DATA_DIR = "data"
+SPLIT_ORDER = ("train", "validation", "test")
+SHARD_NAME = re.compile(r"^(?P<split>\w+(?:\.\w+)*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
+CORE_KEYS = ("id", "image", "conversations")
+DEFAULT_SHARD_SIZE = 500 * 1000**2  # the Hub's advice: shards of a few hundred MB
+_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
+_NOT_SPLITS = re.compile(r"(\.stats\.json|\.rejects\.jsonl|rejects\.jsonl)$")
+
+
+# ---------------------------------------------------------------- rows
+
+def encode_row(d: dict[str, Any]) -> dict[str, Any]:
+    """A LLaVA dict as a row (``image`` left as the path; embedding happens later)."""
+    conv = d.get("conversations") or []
+    extra = {k: v for k, v in d.items() if k not in (*CORE_KEYS, "meta")}
+    turn_extra, turn_keys = {}, {}
+    for i, t in enumerate(conv):
+        more = {k: v for k, v in t.items() if k not in ("from", "value")}
+        if more:
+            turn_extra[str(i)] = more
+        if list(t) != ["from", "value", *more]:
+            turn_keys[str(i)] = list(t)
+    layout: dict[str, Any] = {}
+    if isinstance(d["id"], int):
+        layout["id"] = "int"
+    if list(d) != _canonical_keys(d.get("image") is not None, extra, "meta" in d):
+        layout["keys"] = list(d)
+    if turn_keys:
+        layout["turn_keys"] = turn_keys
+    if turn_extra:
+        extra["__turn_extra__"] = turn_extra
+    if layout:
+        extra["__layout__"] = layout
+    return {
+        "id": str(d["id"]),
+        "image": d.get("image"),
+        "conversations": [{"from": t["from"], "value": t["value"]} for t in conv],
+        "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
+        "meta": json.dumps(d["meta"], ensure_ascii=False) if "meta" in d else None,
+    }
+
+
+def decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of `encode_row`: the LLaVA dict, same keys, same order, same id type."""
+    extra = json.loads(row["extra"]) if row.get("extra") else {}
+    layout = extra.pop("__layout__", {})
+    turn_extra = extra.pop("__turn_extra__", {})
+    image = row.get("image")
+    if isinstance(image, dict):  # datasets.Image struct
+        image = image.get("path")
+    conv = []
+    for i, t in enumerate(row.get("conversations") or []):
+        turn = {"from": t["from"], "value": t["value"], **turn_extra.get(str(i), {})}
+        order = layout.get("turn_keys", {}).get(str(i))
+        conv.append({k: turn[k] for k in order} if order else turn)
+    d: dict[str, Any] = {"id": int(row["id"]) if layout.get("id") == "int" else row["id"]}
+    if image is not None or "image" in layout.get("keys", ()):
+        d["image"] = image
+    d["conversations"] = conv
+    d.update(extra)
+    if row.get("meta") is not None:
+        d["meta"] = json.loads(row["meta"])
+    if "keys" in layout:
+        d = {k: d[k] for k in layout["keys"]}
+    return d
+
+
+def _canonical_keys(has_image: bool, extra: dict, has_meta: bool) -> list[str]:
+    return ["id", *(["image"] if has_image else []), "conversations", *extra, *(["meta"] if has_meta else [])]
+
+
+def arrow_schema(*, embed: bool, extra: bool, meta: bool):
+    """The shard schema, with the `datasets` features in its metadata (so Image decodes)."""
+    import pyarrow as pa
+
+    turn = pa.struct([("from", pa.string()), ("value", pa.string())])
+    string = {"dtype": "string", "_type": "Value"}
+    fields = [("id", pa.string()),
+              ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())]) if embed else pa.string()),
+              ("conversations", pa.list_(turn))]
+    features = {"id": string, "image": {"_type": "Image"} if embed else string,
+                "conversations": {"feature": {"from": string, "value": string}, "_type": "List"}}
+    for name, wanted in (("extra", extra), ("meta", meta)):
+        if wanted:
+            fields.append((name, pa.string()))
+            features[name] = string
+    hf = json.dumps({"info": {"features": features}})
+    return pa.schema(fields, metadata={"huggingface": hf})
+
+
+# ---------------------------------------------------------------- inputs
+
+def parse_size(text: str | int) -> int:
+    """``"500MB"`` -> 500_000_000."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*([\d.]+)\s*([KMG]?I?B?)\s*", text.upper())
+    if not m or m.group(2) not in _UNITS:
+        raise UsageError(f"--max-shard-size: {text!r} is not a size like 500MB")
+    return max(1, int(float(m.group(1)) * _UNITS[m.group(2)]))
+
+
+def find_splits(sources: Iterable[str | os.PathLike]) -> dict[str, Path]:
+    """Split name -> file. A source is a folder of ``{split}.jsonl|json|parquet``, a file
+    named after its split, or ``name=path``. Train, validation, test come first."""
+    found: dict[str, Path] = {}
+
+    def add(name: str, path: Path) -> None:
+        if not re.fullmatch(r"\w+(\.\w+)*", name):
+            raise UsageError(f"{path}: split name {name!r} must be letters, digits or _")
+        if name in found:
+            raise UsageError(f"split {name!r} given twice: {found[name]} and {path}")
+        found[name] = path
+
+    for src in sources:
+        name, sep, path = str(src).partition("=")
+        if sep and not Path(src).exists():
+            add(name, Path(path))
+            continue
+        p = Path(src)
+        if p.is_dir():
+            for f in sorted(p.iterdir()):
+                if f.is_file() and f.suffix.lower() in FORMATS and not _NOT_SPLITS.search(f.name) \
+                        and not f.name.startswith("."):
+                    add(f.name[: -len(f.suffix)], f)
+        elif p.is_file():
+            add(p.name[: -len(p.suffix)], p)
+        else:
+            raise UnusableInput(p, "unreadable", "no such file or folder")
+    if not found:
+        raise UsageError("no split files found: give a folder of {split}.jsonl files (from `corpus split`) "
+                         "or files such as train.jsonl test.jsonl")
+    for name, path in found.items():
+        if not path.is_file():
+            raise UnusableInput(path, "unreadable", "no such file")
+    order = [s for s in SPLIT_ORDER if s in found] + sorted(s for s in found if s not in SPLIT_ORDER)
+    return {s: found[s] for s in order}
+
+
+def _needs_columns(paths: Iterable[Path]) -> tuple[bool, bool]:
+    """One cheap pass (no images) to learn whether any row needs `extra` / `meta`.
+
+    Every shard of every split must share one schema, so this is decided up front.
+    """
+    extra = meta = False
+    for path in paths:
+        for item in iter_raw(path):
+            if not isinstance(item.obj, dict) or "id" not in item.obj:
+                continue
+            try:
+                row = encode_row(Record.from_dict(item.obj).to_dict())
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # the real pass reports it
+            extra |= row["extra"] is not None
+            meta |= row["meta"] is not None
+            if extra and meta:
+                return True, True
+    return extra, meta
+
+
+# ---------------------------------------------------------------- shards
+
+class _ShardWriter:
+    """Writes one split's rows into shards of about `max_bytes`, named once their count is known."""
+
+    def __init__(self, staging: Path, split: str, schema, max_bytes: int, group_rows: int):
+        self.staging, self.split, self.schema = staging, split, schema
+        self.max_bytes, self.group_rows = max_bytes, group_rows
+        self.parts: list[Path] = []
+        self.rows = 0
+        self._writer = None
+        self._buf: list[dict] = []
+        self._bytes = 0
+
+    def write(self, row: dict[str, Any], nbytes: int) -> None:
+        if self._writer is None or self._bytes + nbytes > self.max_bytes and self._bytes:
+            self._rotate()
+        self._buf.append(row)
+        self._bytes += nbytes
+        self.rows += 1
+        if len(self._buf) >= self.group_rows:
+            self._flush()
+
+    def _rotate(self) -> None:
+        import pyarrow.parquet as pq
+
+        self._close_current()
+        path = self.staging / f"{self.split}.{len(self.parts)}.parquet"
+        self._writer = pq.ParquetWriter(str(path), self.schema)
+        self.parts.append(path)
+        self._bytes = 0
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buf:
+            self._writer.write_table(pa.Table.from_pylist(self._buf, schema=self.schema))
+            self._buf = []
+
+    def _close_current(self) -> None:
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
+
+    def close(self) -> list[Path]:
+        if self.rows == 0:
+            return []
+        self._close_current()
+        n = len(self.parts)
+        final = []
+        for i, part in enumerate(self.parts):
+            target = part.with_name(f"{self.split}-{i:05d}-of-{n:05d}.parquet")
+            part.rename(target)
+            final.append(target)
+        return final
+
+
+def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike, *,
+               images_root: str | os.PathLike | None = None, embed_images: bool = False,
+               max_shard_size: str | int = DEFAULT_SHARD_SIZE, rejects: str | os.PathLike | None = None,
+               stats: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Write ``repo_dir/data/*.parquet`` from split files; return (and write) the stats.
+
+    Records whose image is missing under `images_root` are rejected with the
+    reason from corpus.imagefile. The old shards are replaced only when every
+    new one is written (they are built in a hidden staging folder first).
+    """
+    from corpus.imagefile import image_problem, resolve_image
+
+    if embed_images and images_root is None:
+        raise UsageError("--embed-images needs --images-root (where the image files are)")
+    splits = find_splits(sources)
+    repo_dir = Path(repo_dir)
+    max_bytes = parse_size(max_shard_size)
+    stats_path = Path(stats) if stats else repo_dir.with_name(repo_dir.name + ".stats.json")
+    started = time.monotonic()
+    has_extra, has_meta = _needs_columns(splits.values())
+    schema = arrow_schema(embed=embed_images, extra=has_extra, meta=has_meta)
+    repo_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=repo_dir))
+    records_in = 0
+    per_split: dict[str, dict[str, Any]] = {}
+    try:
+        with ExitStack() as stack:
+            sink = stack.enter_context(Rejects(rejects))
+            for name, path in splits.items():
+                reader = RecordReader(path)
+                shards = _ShardWriter(staging, name, schema, max_bytes, 100 if embed_images else 2000)
+                for rec in track(reader, f"build {name}"):
+                    row = encode_row(rec.to_dict())
+                    nbytes = len(row["id"]) + sum(len(t["value"]) for t in row["conversations"]) \
+                        + len(row["extra"] or "") + len(row["meta"] or "")
+                    if images_root is not None and rec.has_image:
+                        problem = image_problem(images_root, rec.image)
+                        if problem:
+                            sink.add(rec, problem[0], stage="build", detail=problem[1])
+                            continue
+                        if embed_images:
+                            data = resolve_image(images_root, rec.image).read_bytes()
+                            row["image"] = {"bytes": data, "path": rec.image}
+                            nbytes += len(data)
+                    for col, wanted in (("extra", has_extra), ("meta", has_meta)):
+                        if not wanted:
+                            row.pop(col)
+                    shards.write(row, nbytes)
+                for problem in reader.problems:
+                    sink.add_problem(problem, stage="build")
+                records_in += reader.n_items
+                per_split[name] = {"source": str(path), "records": shards.rows, "parts": shards.close()}
+        _replace_shards(repo_dir, staging, [p for s in per_split.values() for p in s["parts"]])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    data = repo_dir / DATA_DIR
+    result = {
+        "command": "build",
+        "input": [str(p) for p in splits.values()],
+        "output": str(repo_dir),
+        "records_in": records_in,
+        "records_out": sum(s["records"] for s in per_split.values()),
+        "rejected": sink.count,
+        "rejected_by_reason": dict(sink.by_reason),
+        "seconds": round(time.monotonic() - started, 3),
+        "embed_images": embed_images,
+        "images_root": str(images_root) if images_root is not None else None,
+        "columns": schema.names,
+        "splits": {name: {"source": s["source"], "records": s["records"],
+                          "shards": [str(data / p.name) for p in s["parts"]],
+                          "bytes": sum((data / p.name).stat().st_size for p in s["parts"])}
+                   for name, s in per_split.items()},
+    }
+    assert result["records_out"] + result["rejected"] == result["records_in"]
+    write_json_atomic(stats_path, result)
+    result["stats_file"] = str(stats_path)
+    return result
+
+
+def _replace_shards(repo_dir: Path, staging: Path, new: list[Path]) -> None:
+    """Swap in the new shards; stale ones from an earlier build would be read as data."""
+    data = repo_dir / DATA_DIR
+    data.mkdir(exist_ok=True)
+    for old in data.glob("*.parquet"):
+        if SHARD_NAME.match(old.name):
+            old.unlink()
+    for p in new:
+        os.replace(p, data / p.name)
+
+
+# ---------------------------------------------------------------- reading back
+
+def repo_splits(repo_dir: str | os.PathLike) -> dict[str, list[Path]]:
+    """Split -> its shards in order, from ``repo_dir/data``."""
+    data = Path(repo_dir) / DATA_DIR
+    found: dict[str, list[Path]] = {}
+    for p in sorted(data.glob("*.parquet")) if data.is_dir() else ():
+        m = SHARD_NAME.match(p.name)
+        if m:
+            found.setdefault(m.group("split"), []).append(p)
+    if not found:
+        raise UnusableInput(data, "not_a_dataset", "no data/{split}-NNNNN-of-NNNNN.parquet shards (run corpus build)")
+    order = [s for s in SPLIT_ORDER if s in found] + sorted(s for s in found if s not in SPLIT_ORDER)
+    return {s: found[s] for s in order}
+
+
+def iter_repo(repo_dir: str | os.PathLike, split: str) -> Iterator[dict[str, Any]]:
+    """The LLaVA dicts of one split, in shard order."""
+    import pyarrow.parquet as pq
+
+    for shard in repo_splits(repo_dir)[split]:
+        for batch in pq.ParquetFile(shard).iter_batches(batch_size=256):
+            for row in batch.to_pylist():
+                yield decode_row(row)
+
+
+def export_llava(repo_dir: str | os.PathLike, out: str | os.PathLike,
+                 splits: Iterable[str] | None = None) -> dict[str, int]:
+    """Write the LLaVA records of `splits` (default: all, in split order) to `out`.
+
+    Returns records written per split.
+    """
+    available = repo_splits(repo_dir)
+    wanted = list(splits) if splits else list(available)
+    unknown = [s for s in wanted if s not in available]
+    if unknown:
+        raise UsageError(f"{repo_dir}: no split {', '.join(unknown)}; it has {', '.join(available)}")
+    counts: dict[str, int] = {}
+    with RecordWriter(out) as w:
+        for split in wanted:
+            before = w.count
+            for d in iter_repo(repo_dir, split):
+                w.write(d)
+            counts[split] = w.count - before
+    return counts
