@@ -78,6 +78,11 @@ def build_methods(specs: Iterable[str], seed: int = 0, per_record: int | None = 
         mod, _, cls_name = METHODS[name].partition(":")
         cls = getattr(importlib.import_module(mod), cls_name)
         accepted = inspect.signature(cls.__init__).parameters
+        unknown = sorted(set(params) - set(accepted) - {"per_record"})
+        if unknown:
+            options = sorted(set(accepted) - {"self", "seed", "per_record", "round_trip"})
+            raise UsageError(f"method {name!r} has no option {', '.join(unknown)}; "
+                             f"its options: {', '.join(options) or 'none'}")
         extra = {k: v for k, v in shared.items() if k in accepted and v is not None and k not in params}
         try:
             out.append(cls(seed=seed, per_record=params.pop("per_record", per_record), **params, **extra))
@@ -104,9 +109,10 @@ def _batches(records: Iterable[Record], n: int):
 def augment_file(src: str | os.PathLike, dst: str | os.PathLike, methods: list[str] | list[Augmenter], *,
                  seed: int = 0, per_record: int | None = None, ratio: float | None = None,
                  max_total: int | None = None, keep_originals: bool = True,
-                 stats_path: str | os.PathLike | None = None, progress: bool = True,
+                 stats_path: str | os.PathLike | None = None, rejects: str | os.PathLike | None = None,
+                 progress: bool = True,
                  **shared: Any) -> dict[str, Any]:
-    """Augment `src` into `dst`; returns (and writes) the stats dict."""
+    """Augment `src` into `dst`; returns (and writes) the stats dict. Unreadable input items go to `rejects`."""
     t0 = time.perf_counter()
     if ratio is not None and ratio < 0:
         raise UsageError("--ratio must be >= 0")
@@ -158,6 +164,12 @@ def augment_file(src: str | os.PathLike, dst: str | os.PathLike, methods: list[s
                 m.close()
         Path(spool).unlink(missing_ok=True)
     rejected = len(reader.problems)
+    if rejects is not None:  # unreadable input items: the only input that does not reach the output
+        from corpus.rejects import Rejects
+
+        with Rejects(rejects) as sink:
+            for p in reader.problems:
+                sink.add_problem(p)
     stats = {
         "command": "augment", "input": str(src), "output": str(dst),
         "records_in": reader.n_items, "records_out": written, "rejected": rejected,
