@@ -12,6 +12,8 @@ Faults, each a string:
   "500"/"503" server error
   "403"       key refused
   "slow"      sleep `slow_s` (beyond the client's timeout), then reply
+  "drip"      send headers, then one byte of the body every 0.2 s for `slow_s`
+              (no single read waits long: only a bound on the whole call stops it)
   "drop"      close the connection without a reply
   "garbage"   HTTP 200 with a body that is not JSON
 
@@ -97,6 +99,9 @@ class LibreServer:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if fault == "drip":
+                    self._drip()
+                    return
                 if fault == "slow":
                     time.sleep(server.slow_s)
                     fault = "ok"
@@ -108,6 +113,24 @@ class LibreServer:
                     self._reply(int(fault), {"error": f"injected {fault}"})
                 else:
                     self._reply(200, {"translatedText": fake_translate(q)})
+
+            def _drip(self):
+                body = json.dumps({"translatedText": "x" * 200}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                end = time.monotonic() + server.slow_s
+                try:
+                    for b in body:
+                        if time.monotonic() > end:
+                            break
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except OSError:
+                    pass
+                self.close_connection = True
 
             def _reply(self, status, obj, headers=None):
                 self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json", headers)

@@ -13,6 +13,7 @@ from corpus.console import out
 
 @command(rich_help_panel="Translate")
 def engines(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Only these engines (default: all)", show_default=False)] = None,
     source: Annotated[str, typer.Option("--source", help="Source language")] = "en",
     target: Annotated[str, typer.Option("--target", help="Target language")] = "pt-BR",
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="LibreTranslate server to check")] = None,
@@ -23,12 +24,12 @@ def engines(
 
     Keys come from the environment (DEEPL_API_KEY, MICROSOFT_API_KEY, LIBRE_API_KEY) and are never shown.
 
-    Example: corpus engines --probe --base-url http://localhost:5000
+    Example: corpus engines libre --probe --base-url http://localhost:5000
     """
     from corpus.translate.availability import check_all
 
     options = {"base_url": base_url} if base_url else {}
-    rows = check_all(source, target, probe=probe, **options)
+    rows = check_all(source, target, probe=probe, names=names, **options)
     if as_json:
         typer.echo(json.dumps([a.to_dict() for a in rows], ensure_ascii=False, indent=2))
         return

@@ -20,6 +20,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from corpus.errors import EngineUnavailable
 from corpus.translate.engine import BUILTIN, _load, get_engine, registry
 
 ONLINE = {"google", "deepl", "microsoft", "libre", "mymemory"}
@@ -145,8 +146,12 @@ def check(name: str, source: str = "en", target: str = "pt-BR", probe: bool = Fa
     return Availability(name, info.origin, kind, ok, why)
 
 
-def check_all(source: str = "en", target: str = "pt-BR", probe: bool = False, **options: Any) -> list[Availability]:
-    """Every registered engine, built-ins first, then plugins by name."""
+def check_all(source: str = "en", target: str = "pt-BR", probe: bool = False, names: list[str] | None = None,
+              **options: Any) -> list[Availability]:
+    """Every registered engine (or those in `names`), built-ins first, then plugins by name."""
     reg = registry()
-    names = [n for n in BUILTIN if n in reg] + sorted(n for n in reg if n not in BUILTIN)
-    return [check(n, source, target, probe, **options) for n in names]
+    unknown = [n for n in names or () if n not in reg]
+    if unknown:
+        raise EngineUnavailable(f"unknown engine {unknown[0]!r}; available: {', '.join(sorted(reg))}")
+    order = [n for n in BUILTIN if n in reg] + sorted(n for n in reg if n not in BUILTIN)
+    return [check(n, source, target, probe, **options) for n in order if not names or n in names]

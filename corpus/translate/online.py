@@ -89,6 +89,9 @@ class OnlineEngine:
     max_chars: int
     policy: Policy
     secrets: list[str] = field(default_factory=list)
+    # one text per batch: each text is its own request anyway, and a failing one then
+    # never drags (and re-sends) its neighbours when the runner retries it alone
+    batch_size: int = 1
     version: str = ""  # the service (and server) answering: part of the translation-memory key
 
     def __post_init__(self):
@@ -206,7 +209,7 @@ def _build(name: str, cls: type, kwargs: dict, options: dict, max_chars: int, se
         if type(e).__name__ == "ApiKeyException":
             why = "no API key"
         raise _unavailable(name, " ".join(str(why).split())[:300], secrets) from None
-    return OnlineEngine(name, make, max_chars, _policy(options), [s for s in secrets if s], version)
+    return OnlineEngine(name, make, max_chars, _policy(options), [s for s in secrets if s], version=version)
 
 
 def _lang(code: str, table: dict[str, str]) -> str:
