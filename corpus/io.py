@@ -59,6 +59,7 @@ class RawItem:
     position: str
     obj: Any = None
     error: tuple[str, str] | None = None  # (rule, detail) when the item did not parse
+    offset: int = -1  # character offset in the stream, when known
 
 
 def iter_raw(path: str | os.PathLike) -> Iterator[RawItem]:
@@ -83,65 +84,79 @@ def iter_raw(path: str | os.PathLike) -> Iterator[RawItem]:
 
 
 def _iter_json_list(path) -> Iterator[RawItem]:
-    dec = json.JSONDecoder()
     with open(path, encoding="utf-8-sig") as f:
-        buf, eof = f.read(CHUNK), False
-        eof = len(buf) < CHUNK
-        base = 0  # characters dropped before buf[0]
-        lines = 0  # newlines dropped before buf[0]
+        yield from scan_list(f, path)
 
-        def where(p: int) -> str:
-            return f"line {lines + buf.count(chr(10), 0, p) + 1}, offset {base + p}"
 
-        def refill(keep_from: int) -> int:
-            nonlocal buf, eof, base, lines
-            lines += buf.count("\n", 0, keep_from)
-            base += keep_from
-            more = f.read(max(CHUNK, len(buf)))
-            eof = not more
-            buf = buf[keep_from:] + more
-            return 0
+def scan_list(f, path, *, opened: bool = False, closed: bool = True, error=None) -> Iterator[RawItem]:
+    """Parse items of a JSON list from text stream `f`, one at a time.
 
-        pos = _WS.match(buf, 0).end()
+    `opened`: the stream starts at the first item (no ``[``), as a region of a
+    file does; `closed=False`: the stream may end after an item's ``,``.
+    Errors raise `error(rule, detail, position)` (UnusableInput by default).
+    """
+    fail = error or (lambda rule, detail, where: UnusableInput(path, rule, detail, where))
+    dec = json.JSONDecoder()
+    buf = f.read(CHUNK)
+    eof = len(buf) < CHUNK
+    base = 0  # characters dropped before buf[0]
+    lines = 0  # newlines dropped before buf[0]
+
+    def where(p: int) -> str:
+        return f"line {lines + buf.count(chr(10), 0, p) + 1}, offset {base + p}"
+
+    def refill(keep_from: int) -> int:
+        nonlocal buf, eof, base, lines
+        lines += buf.count("\n", 0, keep_from)
+        base += keep_from
+        more = f.read(max(CHUNK, len(buf)))
+        eof = not more
+        buf = buf[keep_from:] + more
+        return 0
+
+    def skip_ws(p: int) -> int:
+        p = _WS.match(buf, p).end()
+        while p >= len(buf) and not eof:
+            p = _WS.match(buf, refill(p)).end()
+        return p
+
+    pos = skip_ws(0)
+    if not opened:
         if pos >= len(buf):
-            raise UnusableInput(path, "not_a_list", "file is empty")
+            raise fail("not_a_list", "file is empty", None)
         if buf[pos] != "[":
-            raise UnusableInput(path, "not_a_list", "a .json corpus must be a JSON list of records "
-                                "(use .jsonl for one record per line)", where(pos))
-        pos = _WS.match(buf, pos + 1).end()
+            raise fail("not_a_list", "a .json corpus must be a JSON list of records "
+                       "(use .jsonl for one record per line)", where(pos))
+        pos = skip_ws(pos + 1)
         if pos < len(buf) and buf[pos] == "]":
             return
-        index = 0
-        while True:
-            try:
-                obj, end = dec.raw_decode(buf, pos)
-                if end >= len(buf) and not eof:  # a scalar may continue in the next chunk
-                    raise json.JSONDecodeError("chunk end", buf, end)
-            except json.JSONDecodeError as e:
-                if not eof:
-                    pos = refill(pos)
-                    continue
-                raise UnusableInput(path, "malformed_json", e.msg, f"item {index}, {where(e.pos)}") from None
-            yield RawItem(index, f"item {index} (offset {base + pos})", obj)
-            index += 1
-            pos = _WS.match(buf, end).end()
-            while pos >= len(buf) and not eof:
+    index = 0
+    while True:
+        if pos >= len(buf) and not closed:
+            return
+        try:
+            obj, end = dec.raw_decode(buf, pos)
+            if end >= len(buf) and not eof:  # a scalar may continue in the next chunk
+                raise json.JSONDecodeError("chunk end", buf, end)
+        except json.JSONDecodeError as e:
+            if not eof:
                 pos = refill(pos)
-                pos = _WS.match(buf, pos).end()
-            if pos >= len(buf):
-                raise UnusableInput(path, "malformed_json", "list is not closed with ']'", where(pos))
-            c = buf[pos]
-            if c == "]":
-                rest = buf[pos + 1:] + f.read()
-                if rest.strip():
-                    raise UnusableInput(path, "malformed_json", "extra data after the list", where(pos + 1))
-                return
-            if c != ",":
-                raise UnusableInput(path, "malformed_json", f"expected ',' or ']' after item {index - 1}, got {c!r}", where(pos))
-            pos = _WS.match(buf, pos + 1).end()
-            while pos >= len(buf) and not eof:
-                pos = refill(pos)
-                pos = _WS.match(buf, pos).end()
+                continue
+            raise fail("malformed_json", e.msg, f"item {index}, {where(e.pos)}") from None
+        yield RawItem(index, f"item {index} (offset {base + pos})", obj, offset=base + pos)
+        index += 1
+        pos = skip_ws(end)
+        if pos >= len(buf):
+            raise fail("malformed_json", "list is not closed with ']'", where(pos))
+        c = buf[pos]
+        if c == "]" and closed:
+            rest = buf[pos + 1:] + f.read()
+            if rest.strip():
+                raise fail("malformed_json", "extra data after the list", where(pos + 1))
+            return
+        if c != ",":
+            raise fail("malformed_json", f"expected ',' or ']' after item {index - 1}, got {c!r}", where(pos))
+        pos = skip_ws(pos + 1)
 
 
 def _iter_jsonl(path) -> Iterator[RawItem]:

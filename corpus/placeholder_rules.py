@@ -2,10 +2,13 @@
 
 Each rule returns (code, detail) findings. Codes are stable:
 placeholder_missing, placeholder_extra, placeholder_position, placeholder_mangled.
+The checks run on plain (role, value) pairs so the validator can use them on
+raw dicts without building Records (that is most of its speed).
 """
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from corpus.record import HUMAN, IMAGE_TOKEN, Record
 
@@ -19,33 +22,56 @@ MANGLED = re.compile(
     r"|\bimag(?:e|em)\s*>",
     re.IGNORECASE,
 )
+# Cheap pre-scan with C-level substring tests: "imag" glued to a bracket-like
+# character once spaces are removed. English prose says "image" a lot, and a
+# regex over every answer was most of the validator's time.
+_BEFORE = ("<imag", "[imag", "{imag", "&lt;imag", "-imag", "/imag")
+_AFTER = ("image>", "imagem>", "image]", "imagem]", "image}", "imagem}", "image&gt", "imagem&gt", "image/>")
 
 
 def mangled_placeholders(text: str) -> list[str]:
+    """Damaged placeholder forms in `text` (the exact `<image>` is not one)."""
+    low = text.replace(IMAGE_TOKEN, "\x00").lower().replace(" ", "").replace("\t", "")
+    if "imag" not in low or not (any(b in low for b in _BEFORE) or any(a in low for a in _AFTER)):
+        return []
     return [m.group(0) for m in MANGLED.finditer(text) if m.group(0) != IMAGE_TOKEN]
 
 
-def placeholder_findings(rec: Record) -> list[tuple[str, str]]:
+def turn_placeholder_findings(turns: Sequence[tuple[str, str]], has_image: bool) -> list[tuple[str, str]]:
+    """Placeholder findings for (role, value) turns.
+
+    Works on the whole record joined once; per-turn detail is computed only
+    when something is wrong (the common case costs two C-level scans).
+    """
     out: list[tuple[str, str]] = []
-    count = 0
-    for i, t in enumerate(rec.turns):
-        n = t.value.count(IMAGE_TOKEN)
-        count += n
-        if n and (i != 0 or t.role != HUMAN):
-            out.append(("placeholder_position", f"<image> in turn {i} ({t.role}); it belongs in the first human turn"))
-        if "imag" in t.value.lower():  # cheap guard before the regex
-            bad = mangled_placeholders(t.value)
+    if not turns:
+        return out
+    blob = "\x00".join(v for _, v in turns)
+    count = blob.count(IMAGE_TOKEN)
+    first_role, first = turns[0]
+    in_first = first.count(IMAGE_TOKEN) if first_role == HUMAN else 0
+    if count != in_first:
+        for i, (role, value) in enumerate(turns):
+            if IMAGE_TOKEN in value and (i != 0 or role != HUMAN):
+                out.append(("placeholder_position", f"<image> in turn {i} ({role}); it belongs in the first human turn"))
+    if mangled_placeholders(blob):
+        for i, (_, value) in enumerate(turns):
+            bad = mangled_placeholders(value)
             if bad:
                 out.append(("placeholder_mangled", f"turn {i} has {', '.join(repr(b) for b in bad[:3])}"))
-    if rec.has_image:
+    if has_image:
         if count == 0:
             out.append(("placeholder_missing", "record has an image but no <image> in its turns"))
         elif count > 1:
             out.append(("placeholder_extra", f"{count} <image> placeholders; exactly one expected"))
     elif count:
         out.append(("placeholder_extra", f"text-only record has {count} <image> placeholder(s)"))
-    if rec.turns and rec.turns[0].value.count(IMAGE_TOKEN) == 1:
-        v = rec.turns[0].value.strip()
+    if in_first == 1:
+        v = first.strip()
         if not (v.startswith(IMAGE_TOKEN) or v.endswith(IMAGE_TOKEN)):
             out.append(("placeholder_position", "<image> must be at the start or end of the first human turn"))
     return out
+
+
+def placeholder_findings(rec: Record) -> list[tuple[str, str]]:
+    return turn_placeholder_findings([(t.role, t.value) for t in rec.turns], rec.has_image)

@@ -19,9 +19,9 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Iterator
 
-from corpus.io import iter_raw
-from corpus.placeholder_rules import placeholder_findings
-from corpus.record import GPT, HUMAN, Record, RecordShapeError
+from corpus.io import RawItem, iter_raw
+from corpus.placeholder_rules import turn_placeholder_findings
+from corpus.record import GPT, HUMAN, Record
 
 RULES = (
     "malformed_json", "schema", "placeholder_missing", "placeholder_extra", "placeholder_position",
@@ -87,24 +87,30 @@ def schema_findings(d: Any) -> list[tuple[str, str]]:
     return out
 
 
-def record_findings(rec: Record) -> list[tuple[str, str]]:
-    """Rules that need a well-shaped record: roles, empty turns, placeholders."""
+def turn_findings(turns: list[tuple[str, str]], has_image: bool) -> list[tuple[str, str]]:
+    """Rules that need well-shaped turns: roles, empty turns, placeholders."""
     out: list[tuple[str, str]] = []
-    turns = rec.turns
-    if turns[0].role != HUMAN:
+    if turns[0][0] != HUMAN:
         out.append(("role_order", "first turn is not from human"))
-    elif turns[-1].role != GPT:
+    elif turns[-1][0] != GPT:
         out.append(("role_order", "last turn is not from gpt"))
     else:
         for i in range(1, len(turns)):
-            if turns[i].role == turns[i - 1].role:
-                out.append(("role_order", f"turns {i - 1} and {i} are both from {turns[i].role}"))
+            if turns[i][0] == turns[i - 1][0]:
+                out.append(("role_order", f"turns {i - 1} and {i} are both from {turns[i][0]}"))
                 break
-    for i, t in enumerate(turns):
-        if not t.value.strip():
-            out.append(("empty_turn", f"turn {i} ({t.role}) is empty"))
-    out.extend(placeholder_findings(rec))
+    for i, (role, value) in enumerate(turns):
+        if not value or value.isspace():
+            out.append(("empty_turn", f"turn {i} ({role}) is empty"))
+    out.extend(turn_placeholder_findings(turns, has_image))
     return out
+
+
+def record_findings(rec: Record) -> list[tuple[str, str]]:
+    """`turn_findings` for a Record (used by filter stages)."""
+    if not rec.turns:
+        return [("schema", "record has no turns")]
+    return turn_findings([(t.role, t.value) for t in rec.turns], rec.has_image)
 
 
 @dataclass
@@ -129,56 +135,78 @@ class ValidationResult:
                 "records_by_rule": dict(self.records_by_rule)}
 
 
+def item_findings(item: RawItem, images_root=None) -> tuple[list[tuple[str, str]], str | None]:
+    """Findings for one raw item except duplicate ids, and its id key (None if unshaped)."""
+    if item.error:
+        return [item.error], None
+    found = schema_findings(item.obj)
+    if found:
+        return found, None
+    d = item.obj  # shape checked: work on the dict, no Record needed
+    image = d.get("image")
+    found = turn_findings([(t["from"], t["value"]) for t in d["conversations"]], image is not None)
+    if images_root is not None and image is not None:
+        from corpus.imagefile import image_problem
+
+        p = image_problem(images_root, image)
+        if p:
+            found.append(p)
+    return found, str(d["id"])
+
+
+def _id_of(obj: Any) -> Any:
+    return obj.get("id") if isinstance(obj, dict) else None
+
+
 def iter_findings(path: str | os.PathLike, images_root: str | os.PathLike | None = None,
                   result: ValidationResult | None = None) -> Iterator[Finding]:
-    """Stream findings for every item of `path`; fill `result` with counts as it goes."""
-    from corpus.imagefile import image_problem
-
+    """Stream findings for every item of `path`, in order; fill `result` with counts as it goes."""
     result = result if result is not None else ValidationResult(str(path))
     seen: set[str] = set()
     for item in iter_raw(path):
-        result.items += 1
-        rid = item.obj.get("id") if isinstance(item.obj, dict) else None
-        if item.error:
-            found = [item.error]
-        else:
-            found = schema_findings(item.obj)
-            if not found:
-                try:
-                    rec = Record.from_dict(item.obj)
-                except RecordShapeError as e:
-                    found = [(e.rule, e.detail)]
-                else:
-                    found = record_findings(rec)
-                    key = str(rid)
-                    if key in seen:
-                        found.append(("duplicate_id", f"id {rid!r} appeared before"))
-                    seen.add(key)
-                    if images_root is not None and rec.image is not None:
-                        p = image_problem(images_root, rec.image)
-                        if p:
-                            found.append(p)
-        if not found:
-            result.valid += 1
-            continue
-        for rule in {r for r, _ in found}:
-            result.records_by_rule[rule] += 1
-        for rule, detail in found:
-            result.by_rule[rule] += 1
-            yield Finding(rid, rule, detail, item.position)
+        found, key = item_findings(item, images_root)
+        if key is not None:
+            if key in seen:
+                found.append(("duplicate_id", f"id {_id_of(item.obj)!r} appeared before"))
+            seen.add(key)
+        yield from _count(result, found, _id_of(item.obj), item.position)
+
+
+def _count(result: ValidationResult, found, rid, position) -> Iterator[Finding]:
+    result.items += 1
+    if not found:
+        result.valid += 1
+        return
+    for rule in {r for r, _ in found}:
+        result.records_by_rule[rule] += 1
+    for rule, detail in found:
+        result.by_rule[rule] += 1
+        yield Finding(rid, rule, detail, position)
 
 
 def validate_file(path: str | os.PathLike, images_root: str | os.PathLike | None = None,
-                  report: str | os.PathLike | None = None) -> ValidationResult:
-    """Validate every record; write one JSON line per finding to `report` (atomically)."""
+                  report: str | os.PathLike | None = None, jobs: int | None = None) -> ValidationResult:
+    """Validate every record; write one JSON line per finding to `report` (atomically).
+
+    A big `.json` list is checked by `jobs` processes (default: up to 2 cores)
+    with the same findings, in the same order, as one pass.
+    """
     from corpus.atomic import atomic_path
+    from corpus.io import detect_format
+    from corpus.validate_parallel import parallel_findings
 
     result = ValidationResult(str(path))
+    jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    findings = None
+    if detect_format(path) == "json" and os.path.isfile(path):
+        findings = parallel_findings(path, images_root, result, jobs)
+    if findings is None:
+        findings = iter_findings(path, images_root, result)
     if report is None:
-        for _ in iter_findings(path, images_root, result):
+        for _ in findings:
             pass
         return result
     with atomic_path(report) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        for fd in iter_findings(path, images_root, result):
+        for fd in findings:
             f.write(json.dumps({"file": str(path), **fd.to_dict()}, ensure_ascii=False) + "\n")
     return result

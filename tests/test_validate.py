@@ -116,3 +116,50 @@ def test_real_images_validate():
     root = shared_path("images", "llava_pretrain")
     res = validate_file(root / "records.json", images_root=root)
     assert (res.items, res.valid) == (60, 60)
+
+
+def _messy_corpus(tmp_path, n=600):
+    recs = []
+    for i in range(n):
+        r = rec(f"x{i}", "<image>\nWhat is in the picture? Ação é ótima.", "A cat on a mat.\n1. One\n2. Two")
+        if i % 97 == 3:
+            r["conversations"][0]["value"] = "O que há na <imagem>?"
+        if i in (10, n - 20):
+            r["id"] = "dup"
+        if i == n // 2:
+            r["id"] = 7
+        if i == n // 3:
+            r["meta"] = {"id": "looks like a record", "conversations": []}  # a decoy split point
+        recs.append(r)
+    recs.insert(n // 2 + 5, 42)
+    p = tmp_path / "messy.json"
+    p.write_text(json.dumps(recs, ensure_ascii=False, indent=1), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 5])
+def test_parallel_validation_equals_one_pass(tmp_path, monkeypatch, jobs):
+    import corpus.validate_parallel as vp
+
+    p = _messy_corpus(tmp_path)
+    one = validate_file(p, report=tmp_path / "one.jsonl", jobs=1)
+    monkeypatch.setattr(vp, "MIN_BYTES", 0)
+    calls = []
+    real = vp._merge
+    monkeypatch.setattr(vp, "_merge", lambda *a: calls.append(1) or real(*a))
+    many = validate_file(p, report=tmp_path / "many.jsonl", jobs=jobs)
+    assert calls, "the parallel path was not taken"
+    assert many.to_dict() == one.to_dict()
+    assert (tmp_path / "many.jsonl").read_text() == (tmp_path / "one.jsonl").read_text()
+    assert one.by_rule["duplicate_id"] == 1 and one.by_rule["schema"] == 1
+
+
+def test_parallel_falls_back_on_a_broken_file(tmp_path, monkeypatch):
+    import corpus.validate_parallel as vp
+    from corpus.errors import UnusableInput
+
+    monkeypatch.setattr(vp, "MIN_BYTES", 0)
+    p = _messy_corpus(tmp_path)
+    p.write_text(p.read_text()[:-40])  # cut the end: the last region fails, one pass reports it
+    with pytest.raises(UnusableInput, match="malformed_json"):
+        validate_file(p, jobs=2)

@@ -1,0 +1,70 @@
+"""Shared bits for benchmarks: synthetic corpora from real records, timing a child process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+WORK = ROOT / "bench" / "_work"
+
+
+def need_shared(*parts: str) -> Path:
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        sys.exit(f"skipped: {p} is absent (benchmarks read real data from ../shared/data)")
+    return p
+
+
+def synthetic_corpus(n: int = 158_000, name: str = "synthetic_158k.json") -> Path:
+    """Replicate the 50 real instruct records with new ids until `n` records (~230 MB at 158k)."""
+    out = WORK / name
+    if out.exists():
+        return out
+    src = json.loads(need_shared("llava", "llava_instruct_sample50.json").read_text())
+    WORK.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("[\n")
+        for i in range(n):
+            r = dict(src[i % len(src)])
+            r["id"] = f"{r['id']}-{i:06d}"
+            f.write(("" if i == 0 else ",\n") + json.dumps(r, ensure_ascii=False))
+        f.write("\n]\n")
+    os.replace(tmp, out)
+    return out
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc (kB)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def run_child(argv: list[str], sample_s: float = 0.05) -> tuple[float, float, int]:
+    """Run a command; return (seconds, peak RSS in MB summed over its process tree, exit code)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while p.poll() is None:
+        peak = max(peak, _tree_rss_kb(p.pid))
+        time.sleep(sample_s)
+    secs = time.perf_counter() - t
+    return secs, peak / 1024, p.returncode
