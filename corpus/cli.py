@@ -79,12 +79,22 @@ def root(
     _state["debug"] = debug
 
 
+# --help lists panels in the order data flows through the tool.
+PANELS = ("Data", "Translate", "Filter", "Augment", "Query", "Publish", "Train")
+
+
 def _load_commands() -> None:
     import corpus.commands as pkg
 
     for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
         if not mod.startswith("_"):
             importlib.import_module(f"corpus.commands.{mod}")
+
+    def order(info) -> int:
+        panel = info.rich_help_panel
+        return PANELS.index(panel) if panel in PANELS else len(PANELS)
+
+    app.registered_commands.sort(key=order)
 
 
 _load_commands()
