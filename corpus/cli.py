@@ -80,7 +80,7 @@ def root(
 
 
 # --help lists panels in the order data flows through the tool.
-PANELS = ("Data", "Translate", "Filter", "Augment", "Query", "Publish", "Train")
+PANELS = ("Data", "Translate", "Filter", "Curate", "Augment", "Query", "Publish", "Train")
 
 
 def _load_commands() -> None:
