@@ -223,8 +223,9 @@ def test_templates_leave_real_questions_alone():
 # -- backtranslate (real engine) -------------------------------------------------
 
 def test_backtranslate_real_engine_on_a_few_questions(tmp_path):
+    import sqlite3
+
     from corpus.augment.backtranslate import Backtranslate
-    from corpus.translate.memory import Memory
 
     recs = []
     for r in _sample("llava_instruct_sample50.json", 3):
@@ -246,13 +247,18 @@ def test_backtranslate_real_engine_on_a_few_questions(tmp_path):
             assert split_image(m.turns[0].value)[0] == split_image(src.turns[0].value)[0]
             assert normalise(m.turns[0].value) != normalise(src.turns[0].value)
             assert m.meta["augment"]["detail"]["originals"] == [src.turns[0].value]
-    with Memory(mem, engine="bergamot", version="", source="pt-BR", target="en") as tm:
-        assert tm.path.exists()
-    # Second run: same output (memory-cached legs give the same paraphrases).
+    def rows():
+        with sqlite3.connect(mem) as con:
+            return dict(con.execute("SELECT source || '>' || target, count(*) FROM tm GROUP BY 1").fetchall())
+
+    first = rows()
+    assert first["pt-BR>en"] >= 3 and first["en>pt-BR"] >= 3  # both legs cached, sentence by sentence
+    # Second run: served from memory (nothing new stored), same records.
     again = Backtranslate(seed=1, memory=str(mem))
     assert [[m.to_dict() for m in ms] for ms in again.augment_batch(pt)] == \
         [[m.to_dict() for m in ms] for ms in made]
     again.close()
+    assert rows() == first
 
 
 def test_paraphrase_checks():

@@ -69,24 +69,13 @@ class _Leg:
     def __init__(self, engine: str, source: str, target: str, memory: str | None, workers: int, use_memory: bool):
         self.workers = workers
         self.run = _translate_texts_function()
-        if self.run is not None:
-            from corpus.translate.engine import get_engine
-
-            self.engine = get_engine(engine, source=source, target=target)
-            self.version = f"{self.engine.name} {self.engine.version}"
-        else:
-            if engine != "bergamot":
-                from corpus.errors import EngineUnavailable
-
-                raise EngineUnavailable(f"backtranslate can only use bergamot until corpus.translate.run exists")
-            self.engine = _FastTranslate(source, target)
-            self.version = f"bergamot {self.engine.version}"
+        self.engine = _engine(engine, source, target)
+        self.version = f"{self.engine.name} {self.engine.version}"
         self.memory = None
         if use_memory:
             from corpus.translate.memory import Memory
 
-            name = getattr(self.engine, "name", engine)
-            self.memory = Memory(memory, engine=name, version=getattr(self.engine, "version", ""),
+            self.memory = Memory(memory, engine=self.engine.name, version=self.engine.version,
                                  source=source, target=target)
 
     def translate(self, texts: list[str]) -> list[str]:
@@ -99,6 +88,18 @@ class _Leg:
             self.memory.close()
 
 
+def _engine(name: str, source: str, target: str):
+    from corpus.errors import EngineUnavailable
+    from corpus.translate.engine import get_engine
+
+    try:
+        return get_engine(name, source=source, target=target)
+    except EngineUnavailable:
+        if name != "bergamot":
+            raise
+        return _FastTranslate(source, target)  # a checkout without corpus/translate/bergamot.py
+
+
 def _translate_texts_function():
     try:
         from corpus.translate.run import translate_texts
@@ -108,7 +109,7 @@ def _translate_texts_function():
 
 
 class _FastTranslate:
-    """Stand-in engine until corpus.translate.bergamot lands: the raw native model, no post-processor."""
+    """Fallback when corpus.translate.bergamot is absent: the raw native model, no post-processor."""
 
     name = "bergamot"
 

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections import Counter
 from typing import Any, Iterable, Iterator
@@ -47,8 +46,12 @@ def priority(seed: int, rid: str) -> int:
 
 def content_key(rec: Record) -> bytes:
     """What makes two records the same training example: image + roles + texts (not id, not meta)."""
-    payload = json.dumps([rec.image, [(t.role, t.value) for t in rec.turns]], ensure_ascii=False)
-    return hashlib.blake2b(payload.encode(), digest_size=16).digest()
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(rec.image).encode())  # repr: None and "None" differ
+    for t in rec.turns:  # length-prefixed, so no separator inside a text can forge a match
+        v = t.value.encode()
+        h.update(b"\x1e%s\x1f%d\x1f" % (t.role.encode(), len(v)) + v)
+    return h.digest()
 
 
 def findings(rec: Record) -> list[tuple[str, str]]:

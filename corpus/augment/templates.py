@@ -44,10 +44,12 @@ _SPACE = re.compile(r"\s+")
 _LAST_SENTENCE = re.compile(r"^(.*[.?!:])\s+(\S.*)$", re.S)
 
 
+@lru_cache(maxsize=4096)  # the same few instructions come back thousands of times
 def normalise(text: str) -> str:
     """Compare instructions by words only: no case, accents, punctuation or extra spaces."""
-    t = unicodedata.normalize("NFKD", text.replace("<image>", " ").lower())
-    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = text.replace("<image>", " ").lower()
+    if not t.isascii():
+        t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     return _SPACE.sub(" ", _PUNCT.sub(" ", t.replace("'", "").replace("’", ""))).strip()
 
 
