@@ -110,27 +110,35 @@ class ArgosEngine:
 
         tok = self.pkg.tokenizer
         prefix = self.pkg.target_prefix
-        tokens = [tok.encode(texts[i].strip()) for i in todo]
-        longest = max(len(t) for t in tokens)
+        tokens = {i: tok.encode(texts[i].strip()) for i in todo}
+        # CTranslate2 stops at 256 tokens by default, which would cut a long sentence silently.
+        # The cap grows with the sentence, in steps, and sentences are grouped by cap, so a
+        # sentence's translation never depends on what else is in the batch (the memory relies on it).
+        groups: dict[int, list[int]] = {}
+        for i in todo:
+            groups.setdefault(min(1024, 64 * -(-(2 * len(tokens[i]) + 16) // 64)), []).append(i)
+        results = {}
         try:
-            results = self._model().translate_batch(
-                tokens,
-                target_prefix=[[prefix]] * len(tokens) if prefix else None,
-                replace_unknowns=True,
-                max_batch_size=settings.batch_size,
-                beam_size=settings.beam_size,
-                num_hypotheses=1,
-                length_penalty=0.2,
-                # CTranslate2 stops at 256 tokens by default: a long sentence would be cut silently
-                max_decoding_length=max(32, 2 * longest + 16),
-            )
+            for cap, idx in groups.items():
+                batch = [tokens[i] for i in idx]
+                res = self._model().translate_batch(
+                    batch,
+                    target_prefix=[[prefix]] * len(batch) if prefix else None,
+                    replace_unknowns=True,
+                    max_batch_size=settings.batch_size,
+                    beam_size=settings.beam_size,
+                    num_hypotheses=1,
+                    length_penalty=0.2,
+                    max_decoding_length=cap,
+                )
+                results.update(zip(idx, res))
         except Exception as e:  # CTranslate2 raises RuntimeError/ValueError on a broken model
             raise EngineFailed(f"engine 'argos' failed: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
         with self._lock:
             self.counters["calls"] += 1
             self.counters["sentences"] += len(todo)
-        for i, res in zip(todo, results):
-            value = tok.decode(res.hypotheses[0])
+        for i in todo:
+            value = tok.decode(results[i].hypotheses[0])
             if prefix and value.startswith(prefix):
                 value = value[len(prefix):]
             src = texts[i]
