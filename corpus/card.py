@@ -48,7 +48,7 @@ _SECRET = re.compile(r"token|secret|password|api_?key", re.I)
 # Keys a stage line already shows, or that are paths / structures rendered elsewhere.
 _SHOWN = {"command", "input", "output", "stats_file", "records_in", "records_out", "rejected", "rejected_by_reason",
           "thresholds", "engine", "engine_version", "seconds", "splits", "ratios", "by", "seed", "columns",
-          "problems", "images_root"}
+          "problems", "images_root", "stats", "rejects", "memory", "cache", "report"}
 
 
 def size_category(n: int) -> str:
@@ -166,6 +166,8 @@ def describe_stage(path: Path, s: dict[str, Any]) -> dict[str, Any]:
     for k, v in s.items():
         if k in _SHOWN or _SECRET.search(k) or isinstance(v, (dict, list)) or v is None:
             continue
+        if isinstance(v, str) and ("/" in v or os.sep in v):  # a local path: its name, not the machine's layout
+            v = f"`{Path(v).name}`"
         lines.append(f"{k.replace('_', ' ')}: {_fmt(v)}")
     if "seconds" in s:
         lines.append(f"took {_fmt(s['seconds'])} s")
