@@ -21,7 +21,7 @@ PerRecord = Annotated[Optional[int], typer.Option(
 Ratio = Annotated[Optional[float], typer.Option(
     "--ratio", min=0.0, help="At most R × (input records) new records in all")]
 MaxTotal = Annotated[Optional[int], typer.Option(
-    "--max-total", min=0, help="At most N records in the output, originals included")]
+    "--max-total", min=0, help="At most N records in the output, originals included (originals are never dropped)")]
 Engine = Annotated[str, typer.Option("--engine", help="Engine for backtranslate")]
 Memory = Annotated[Optional[Path], typer.Option(
     "--memory", help="Translation-memory file for backtranslate [default: $CORPUS_TM or ~/.cache/corpus/...]")]
