@@ -19,7 +19,7 @@ from corpus.augment.templates import Templates, bank, find_slots, normalise
 from corpus.cli import app
 from corpus.errors import UsageError
 from corpus.io import read_records, write_records
-from corpus.record import HUMAN, IMAGE_TOKEN, Record
+from corpus.record import IMAGE_TOKEN, Record
 from corpus.validate import record_findings, schema_findings
 
 from conftest import rec, shared_path, write_json
