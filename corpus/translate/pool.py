@@ -114,6 +114,7 @@ class Pool:
     def run(self, texts: Iterable[str], on_done: Callable[[int], None] | None = None) -> dict[str, str]:
         """Translate `texts` (unique); returns {text: translation} for those that succeeded."""
         done: dict[str, str] = {}
+        prepared = False
 
         def collect(fut) -> None:
             ok = []
@@ -138,6 +139,9 @@ class Pool:
             inflight: set = set()
             try:
                 for batch in _chunks(texts, self.batch_size):
+                    if not prepared:  # e.g. load a model in this thread, only when there is work
+                        getattr(self.engine, "prepare", lambda: None)()
+                        prepared = True
                     while len(inflight) >= 2 * self.workers:
                         finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
                         for f in finished:
