@@ -33,7 +33,7 @@ def push(
     res = push_folder(repo_dir, repo_id, private=private, token=token, revision=revision,
                       create_pr=create_pr, commit_message=message)
     out.print(f"pushed {repo_dir} ({res['shards']} shard(s) + README.md) to datasets/{res['repo_id']} "
-              f"[{res['revision']}]")
+              f"[{res['revision']}]", markup=False)
     out.print(f"commit: {res['commit_url']}")
     if res["pr_url"]:
         out.print(f"pull request: {res['pr_url']}")
