@@ -1,0 +1,12 @@
+-- The largest groups of normalised duplicates (case, spacing, punctuation and <image> ignored), with ids.
+-- requires: records
+WITH k AS (
+  SELECT id, image, conversations[-1].value AS last_turn,
+         hash(image, list_transform(conversations, lambda t: translate(lower(replace(t.value, '<image>', '')),
+              ' ' || chr(10) || chr(9) || '.,;:!?"''()[]-*', ''))) AS norm_key
+  FROM records
+)
+SELECT count(*) AS records, any_value(image) AS image, list(id ORDER BY id)[1:5] AS example_ids,
+       left(any_value(last_turn), 100) AS last_turn
+FROM k GROUP BY norm_key HAVING count(*) > 1
+ORDER BY records DESC, example_ids LIMIT 50

@@ -1,0 +1,25 @@
+-- <image> placeholder anomalies (same rule codes as `corpus validate`), with example ids.
+-- requires: records
+WITH r AS (
+  SELECT id, image, placeholders,
+         -- a placeholder outside the first turn, or a first turn that is not human
+         len(list_filter(conversations, lambda t, i: contains(t.value, '<image>')
+                                                     AND (i > 1 OR t."from" <> 'human'))) AS misplaced,
+         -- one placeholder in the first turn, but neither at its start nor at its end
+         (conversations[1].value LIKE '%<image>%'
+          AND NOT (trim(conversations[1].value) LIKE '<image>%' OR trim(conversations[1].value) LIKE '%<image>')) AS inside,
+         -- damaged forms a translator leaves: <imagem>, < image >, &lt;image&gt;, -imagem>, [image] ...
+         len(list_filter(conversations, lambda t: t.value ILIKE '%imag%' AND regexp_matches(
+             replace(t.value, '<image>', ''),
+             '&lt;\s*imag(e|em)\s*&gt;|<\s*/?\s*imag(e|em)\s*/?\s*>|[-\[{]\s*imag(e|em)\s*[>\]}]|<\s*imag(e|em)\b|\bimag(e|em)\s*>',
+             'i'))) AS mangled
+  FROM records
+),
+f AS (
+  SELECT 'placeholder_missing' AS rule, id FROM r WHERE image IS NOT NULL AND placeholders = 0
+  UNION ALL SELECT 'placeholder_extra', id FROM r WHERE (image IS NOT NULL AND placeholders > 1) OR (image IS NULL AND placeholders > 0)
+  UNION ALL SELECT 'placeholder_position', id FROM r WHERE misplaced > 0 OR inside
+  UNION ALL SELECT 'placeholder_mangled', id FROM r WHERE mangled > 0
+)
+SELECT rule, count(*) AS records, list(id ORDER BY id)[1:5] AS example_ids
+FROM f GROUP BY rule ORDER BY records DESC, rule
