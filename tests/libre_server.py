@@ -41,7 +41,7 @@ WORDS = {
     "red": "vermelho", "car": "carro", "is": "é", "what": "o que", "in": "em", "image": "imagem",
     "there": "há", "are": "são", "two": "dois", "people": "pessoas", "and": "e", "of": "de",
     "man": "homem", "woman": "mulher", "table": "mesa", "picture": "foto", "this": "isto", "hello": "olá",
-    "world": "mundo", "describe": "descreva", "color": "cor", "shows": "mostra", "bus": "ônibus",
+    "world": "mundo", "describe": "descreva", "color": "cor", "shows": "mostra", "bus": "ônibus", "blue": "azul",
 }
 
 

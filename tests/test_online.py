@@ -42,7 +42,7 @@ def test_translates_through_the_server(server):
     assert [e["q"] for e in server.log] == ["The cat sits on the mat.", "A red car."]  # blanks never sent
     assert all(e["api_key"] is None for e in server.log)  # self-hosted: no key sent
     assert eng.counters["calls"] == 2 and eng.counters["retries"] == 0
-    assert eng.version == f"libre/{server.url}"
+    assert eng.version == "libre/LibreTranslate"  # not the URL: a new port must not lose the memory
 
 
 def test_every_fault_is_retried_until_success(server):
@@ -209,3 +209,102 @@ def test_target_codes_per_service():
     assert google(source="en", target="pt-BR").make()._target == "pt"
     assert mymemory(source="en", target="pt-BR").make()._target == "pt-BR"
     assert microsoft(source="en", target="pt-BR", api_key="k").make()._target == "pt"
+
+
+# ---- end to end: `corpus translate --engine libre` against the faulty server ----
+
+def _corpus(path):
+    from conftest import rec, write_json
+
+    return write_json(path, [
+        rec("r1", "<image>\nWhat is the cat on?", "The cat sits on the mat.\nThe mat is red."),
+        rec("r2", "<image>\nDescribe the picture.", "A man and a woman sit at a table [0.12, 0.34, 0.56, 0.78]."),
+        rec("r3", "What color is the car?", "The car is red.\n\n1. A red car.\n2. A blue bus."),
+        rec("r4", "<image>\nIs there an elephant?", "There are two people in the image."),
+        rec("r5", "What is this?", "The cat sits on the mat."),  # repeats r1: one request only
+    ])
+
+
+def _translate(tmp_path, url, *extra):
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+
+    args = ["translate", str(tmp_path / "in.json"), "-o", str(tmp_path / "out.json"), "--engine", "libre",
+            "--base-url", url, "--api-key", KEY, "--timeout", "1", "--retries", "3", "--workers", "2",
+            "--cache", str(tmp_path / "tm.sqlite"), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def test_corpus_translate_with_faults_completes_or_rejects_with_reason(tmp_path):
+    import json
+
+    _corpus(tmp_path / "in.json")
+    with LibreServer(slow_s=3) as srv:
+        srv.first_try = ["429", "500", "drop", "ok", "slow", "garbage", "ok"]  # every text's first try, in turn
+        srv.always["elephant"] = "503"  # this sentence never gets through
+        res = _translate(tmp_path, srv.url)
+        assert res.exit_code == 0, res.output
+        first_run = list(srv.log)
+
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert [r["id"] for r in out] == ["r1", "r2", "r3", "r5"]
+    by_id = {r["id"]: r["conversations"] for r in out}
+    assert by_id["r1"][0]["value"] == "<image>\nO que é o gato em?"
+    assert by_id["r1"][1]["value"] == "O gato senta em o tapete.\nO tapete é vermelho."
+    assert "[0.12, 0.34, 0.56, 0.78]" in by_id["r2"][1]["value"]
+    assert by_id["r3"][1]["value"].split("\n")[2:] == ["1. Um vermelho carro.", "2. Um azul ônibus."]
+    assert all(r["meta"]["engine"] == "libre" for r in out)
+
+    [rej] = [json.loads(line) for line in (tmp_path / "out.json.rejects.jsonl").read_text().splitlines()]
+    assert rej["id"] == "r4" and rej["record"]["id"] == "r4" and rej["reasons"] == ["segment_failed"]
+    assert "Is there an elephant?" in rej["detail"]
+    assert sum(1 for e in first_run if "elephant" in e["q"]) == 4  # 1 try + 3 retries, then given up
+
+    stats = json.loads((tmp_path / "out.json.stats.json").read_text())
+    assert (stats["records_in"], stats["records_out"], stats["rejected"]) == (5, 4, 1)
+    assert stats["rejected_by_reason"] == {"segment_failed": 1}
+    assert stats["retries"] >= 6  # first-try faults on the good texts, plus 3 per elephant attempt
+    assert stats["engine"] == "libre"
+    # each text's first try failed (mostly) yet the good ones all went through; the repeat went once
+    assert sum(1 for e in first_run if e["q"] == "The cat sits on the mat.") <= 2
+    for f in (tmp_path / "out.json", tmp_path / "out.json.rejects.jsonl", tmp_path / "out.json.stats.json"):
+        assert KEY not in f.read_text() and "SECRET" not in f.read_text()
+    assert "SECRET" not in res.output
+
+    # a re-run asks the server only for what failed (the rest is in the translation memory)
+    with LibreServer() as srv:
+        res = _translate(tmp_path, srv.url, "--on-error", "keep-source")
+        assert res.exit_code == 0, res.output
+        assert {e["q"] for e in srv.log} == {"Is there an elephant?"}
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert [r["id"] for r in out] == ["r1", "r2", "r3", "r4", "r5"]
+    r4 = out[3]
+    assert r4["conversations"][0]["value"] == "<image>\nÉ há an elephant?"
+    stats = json.loads((tmp_path / "out.json.stats.json").read_text())
+    assert stats["kept_source"] == 0 and stats["records_out"] == 5 and stats["memory_hits"] >= 8
+
+
+def test_corpus_translate_keep_source_and_fail_modes(tmp_path):
+    import json
+
+    _corpus(tmp_path / "in.json")
+    with LibreServer() as srv:
+        srv.always["elephant"] = "500"
+        res = _translate(tmp_path, srv.url, "--on-error", "keep-source", "--retries", "1")
+        assert res.exit_code == 0, res.output
+        out = json.loads((tmp_path / "out.json").read_text())
+        assert len(out) == 5
+        r4 = next(r for r in out if r["id"] == "r4")
+        assert r4["conversations"][0]["value"] == "<image>\nIs there an elephant?"  # English kept...
+        assert "untranslated_turns" in json.dumps(r4)  # ...and flagged
+        stats = json.loads((tmp_path / "out.json.stats.json").read_text())
+        assert stats["kept_source"] == 1 and stats["rejected"] == 0
+
+        (tmp_path / "out.json").unlink()
+        res = _translate(tmp_path, srv.url, "--on-error", "fail", "--retries", "1", "--cache",
+                         str(tmp_path / "tm2.sqlite"))
+        assert res.exit_code == 1
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: ")
+        assert "http_500, retries exhausted" in res.stderr and "SECRET" not in res.stderr
+        assert not (tmp_path / "out.json").exists()  # no half-written output

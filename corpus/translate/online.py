@@ -295,7 +295,9 @@ def libre(source: str = "en", target: str = "pt-BR", **options) -> OnlineEngine:
     if url:
         kw["custom_url"] = url
     cls = _module("deep_translator.libre").LibreTranslator
-    return _build("libre", cls, kw, options, 2000, [key or ""], f"libre/{url or 'libretranslate.com'}", after)
+    # Not the URL: the same server under another name (localhost, a new port) must keep its memory.
+    # LibreTranslate servers run the same Argos models; separate them with another --cache if needed.
+    return _build("libre", cls, kw, options, 2000, [key or ""], "libre/LibreTranslate", after)
 
 
 __all__ = ["OnlineEngine", "google", "deepl", "microsoft", "libre", "mymemory", "EngineFailed"]
