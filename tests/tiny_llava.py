@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 IMAGE_SIZE = 32
 PATCH = 8
 IMAGE_SEQ = (IMAGE_SIZE // PATCH) ** 2  # 16 image tokens per image after the CLS token is dropped
@@ -84,6 +85,98 @@ def build_tiny_llava(path: Path, seed: int = 0) -> Path:
     model.save_pretrained(path)
     processor.save_pretrained(path)
     return path
+
+
+# A learnable toy task in pt-BR: the colour and shape drawn in the image.
+COLORS = {"vermelho": (220, 30, 30), "verde": (30, 180, 60), "azul": (30, 60, 220), "amarelo": (235, 220, 40)}
+SHAPES = ("quadrado", "círculo")
+
+
+def draw(shape: str, color: tuple[int, int, int], size: int = 48):
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (size, size), (245, 245, 245))
+    box = (8, 8, size - 8, size - 8)
+    (ImageDraw.Draw(im).rectangle if shape == "quadrado" else ImageDraw.Draw(im).ellipse)(box, fill=color)
+    return im
+
+
+def tiny_records(images: Path) -> dict[str, list[dict]]:
+    """{"train": [...], "test": [...]}: LLaVA records about generated images written under `images`."""
+    images.mkdir(parents=True, exist_ok=True)
+    records = []
+    for i, (shape, (name, rgb)) in enumerate((s, c) for s in SHAPES for c in COLORS.items()):
+        file = f"{i:02d}.png"
+        draw(shape, rgb).save(images / file)
+        q = "<image>\nQual é a cor da figura?" if i % 2 else "Qual é a cor da figura?\n<image>"
+        conv = [{"from": "human", "value": q}, {"from": "gpt", "value": f"O {shape} é {name}."}]
+        if i % 3 == 0:  # multi-turn records too
+            conv += [{"from": "human", "value": "E qual é a forma?"}, {"from": "gpt", "value": f"É um {shape}."}]
+        records.append({"id": f"cor-{i}", "image": file, "conversations": conv})
+    return {"train": records + records[:4], "test": records[:4]}
+
+
+def build_tiny_repo(folder: Path, embed_images: bool = True) -> Path:
+    """The published layout (`corpus build` output: data/{split}-*.parquet) for the toy task; returns the repo."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+
+    folder = Path(folder)
+    splits = folder / "splits"
+    splits.mkdir(parents=True, exist_ok=True)
+    for split, recs in tiny_records(folder / "images").items():
+        (splits / f"{split}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs),
+                                               encoding="utf-8")
+    repo = folder / "repo"
+    args = ["build", str(splits), "-o", str(repo), "--images-root", str(folder / "images"), "--no-card"]
+    res = CliRunner().invoke(app, args + (["--embed-images"] if embed_images else []))
+    assert res.exit_code == 0, res.output
+    return repo
+
+
+_CACHE: dict[str, Path] = {}
+
+
+def cached(name: str, make) -> Path:
+    """Build once per test session, shared by test_train/test_merge/test_evaluate (a temp dir removed at exit)."""
+    if name not in _CACHE:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(prefix=f"tiny-{name}-"))
+        atexit.register(shutil.rmtree, root, True)
+        _CACHE[name] = make(root)
+    return _CACHE[name]
+
+
+def tiny_model() -> Path:
+    return cached("model", lambda root: build_tiny_llava(root / "tiny-llava"))
+
+
+def tiny_repo() -> Path:
+    return cached("repo", build_tiny_repo)
+
+
+def tiny_run() -> Path:
+    """`corpus train recipes/tiny-cpu.yaml` on the toy task; the adapter folder (stdout kept in cli-output.txt)."""
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+
+    def make(root: Path) -> Path:
+        out = root / "adapter"
+        recipe = ROOT / "recipes" / "tiny-cpu.yaml"
+        res = CliRunner().invoke(app, ["train", str(recipe), "--model", str(tiny_model()),
+                                       "--dataset", str(tiny_repo()), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        (root / "cli-output.txt").write_text(res.output, encoding="utf-8")
+        return out
+
+    return cached("run", make)
 
 
 if __name__ == "__main__":  # python tests/tiny_llava.py OUT_DIR

@@ -1,0 +1,196 @@
+"""`corpus train` on a tiny LLaVA built from configs (no hub): recipe config, label mask, truncation, loss.
+
+The model is real LLaVA code at toy size (tests/tiny_llava.py); the data is the published layout
+written by `corpus build` from generated images. CPU, offline, a few optimizer steps.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+pytest.importorskip("torch")
+pytest.importorskip("peft")
+from typer.testing import CliRunner  # noqa: E402
+
+from conftest import shared_path  # noqa: E402
+from corpus.cli import app  # noqa: E402
+from corpus.errors import UsageError  # noqa: E402
+from corpus.train.config import TrainConfig, load_recipe, parse_overrides  # noqa: E402
+from corpus.train.data import IGNORE, Encoder, Skip, SupervisedDataset, collate, load_split, to_messages  # noqa: E402
+from tiny_llava import IMAGE_SEQ, ROOT, draw, tiny_model, tiny_repo, tiny_run  # noqa: E402
+
+RECIPES = ROOT / "recipes"
+
+
+@pytest.fixture(scope="module")
+def processor():
+    from transformers import AutoProcessor
+
+    return AutoProcessor.from_pretrained(tiny_model())
+
+
+# ------------------------------------------------------------------ config
+
+def test_overrides_are_typed_and_unknown_keys_refused():
+    assert parse_overrides(["lr=1e-4", "merge=true", "max_samples=null", "lora_r=16"]) == \
+        {"lr": 1e-4, "merge": True, "max_samples": None, "lora_r": 16}
+    with pytest.raises(UsageError, match="unknown recipe key 'lr_'"):
+        parse_overrides(["lr_=1"])
+    with pytest.raises(UsageError, match="lora_r: expected int"):
+        parse_overrides(["lora_r=abc"])
+    with pytest.raises(UsageError, match="key=value"):
+        parse_overrides(["lr"])
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))
+def test_bundled_recipes_load_and_comment_every_value(recipe):
+    configs = load_recipe(RECIPES / recipe)
+    assert configs and all(isinstance(c, TrainConfig) for c in configs)
+    for line in (RECIPES / recipe).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and not line.rstrip().endswith(":") \
+                and not line.startswith("chat_template"):
+            assert " # " in line, f"{recipe}: value without a comment: {line}"
+
+
+def test_llava_recipe_has_llavas_lora_settings():
+    (cfg,) = load_recipe(RECIPES / "llava-1.5-7b-ptbr-lora.yaml")
+    assert (cfg.lora_r, cfg.lora_alpha, cfg.lr, cfg.projector_lr, cfg.epochs, cfg.max_length, cfg.warmup_ratio) == \
+        (128, 256, 2e-4, 2e-5, 1.0, 2048, 0.03)
+
+
+def test_two_stage_recipe_and_overrides_apply_to_every_stage():
+    stages = load_recipe(RECIPES / "verbovision-2stage.yaml", ["seed=7"])
+    assert [s.name for s in stages] == ["captions", "detail"]
+    assert stages[0].dataset != stages[1].dataset and stages[0].lr != stages[1].lr
+    assert {s.seed for s in stages} == {7}
+
+
+# ------------------------------------------------------------------ data
+
+def test_llava_turns_become_chat_messages_with_the_image_in_place():
+    conv = [{"from": "human", "value": "Descreva.\n<image>"}, {"from": "gpt", "value": "Um gato."}]
+    msgs = to_messages(conv, has_image=True)
+    assert msgs == [{"role": "user", "content": [{"type": "text", "text": "Descreva."}, {"type": "image"}]},
+                    {"role": "assistant", "content": [{"type": "text", "text": "Um gato."}]}]
+    # LLaVA convention: an image without a placeholder goes before the first user text
+    msgs = to_messages([{"from": "human", "value": "Oi"}, {"from": "gpt", "value": "Olá"}], has_image=True)
+    assert msgs[0]["content"][0] == {"type": "image"}
+    with pytest.raises(Skip, match="image_count_mismatch"):
+        to_messages(conv, has_image=False)
+
+
+def test_labels_cover_only_assistant_tokens(processor):
+    conv = [{"from": "human", "value": "<image>\nQual é a cor?"}, {"from": "gpt", "value": "Vermelho."},
+            {"from": "human", "value": "E a forma?"}, {"from": "gpt", "value": "Um círculo."}]
+    enc = Encoder(processor, 256).encode(to_messages(conv, True), draw("círculo", (220, 30, 30)))
+    ids, labels = enc["input_ids"][0], enc["labels"][0]
+    tok = processor.tokenizer
+    trained = labels != IGNORE
+    assert (labels[trained] == ids[trained]).all()
+    # the answers and their end-of-turn marker, nothing of the prompt, role headers or image
+    assert tok.decode(ids[trained]) == " Vermelho.</s> Um círculo.</s>"
+    image_id = tok.convert_tokens_to_ids("<image>")
+    assert int((ids == image_id).sum()) == IMAGE_SEQ
+    assert not trained[ids == image_id].any()
+    assert tok.decode(ids[~trained]).startswith("USER: <image>")
+
+
+def test_never_truncates_through_image_tokens(processor):
+    conv = [{"from": "human", "value": "<image>\nDescreva a imagem."},
+            {"from": "gpt", "value": "Uma praia com coqueiros e o mar azul."}]
+    msgs, image = to_messages(conv, True), draw("quadrado", (30, 60, 220))
+    full = Encoder(processor, 256).encode(msgs, image)["input_ids"].shape[1]
+    image_id = processor.tokenizer.convert_tokens_to_ids("<image>")
+    with pytest.raises(Skip, match="image_tokens_exceed_max_length"):
+        Encoder(processor, IMAGE_SEQ).encode(msgs, image)  # the cut would fall inside the image
+    cut = Encoder(processor, full - 3).encode(msgs, image)  # the cut falls inside the answer: allowed
+    assert cut["input_ids"].shape[1] == cut["labels"].shape[1] == full - 3
+    assert int((cut["input_ids"] == image_id).sum()) == IMAGE_SEQ
+    assert (cut["labels"] != IGNORE).any()
+
+
+def test_dataset_skips_are_counted_by_reason(processor, tmp_path):
+    draw("quadrado", (30, 180, 60)).save(tmp_path / "ok.png")
+    rows = [{"id": "1", "image": "ok.png", "conversations": [{"from": "human", "value": "<image>\nCor?"},
+                                                            {"from": "gpt", "value": "Verde."}]},
+            {"id": "2", "image": "missing.png", "conversations": [{"from": "human", "value": "<image>\nCor?"},
+                                                                 {"from": "gpt", "value": "Azul."}]},
+            {"id": "3", "image": None, "conversations": [{"from": "human", "value": "Oi"}]}]
+    data = SupervisedDataset(rows, Encoder(processor, 256), tmp_path)
+    batch = collate([data[i] for i in range(3)], pad_id=processor.tokenizer.pad_token_id)
+    assert batch["input_ids"].shape[0] == 1 and batch["pixel_values"].shape[0] == 1
+    assert dict(data.skipped) == {"image_missing": 1, "no_assistant_turn": 1}
+
+
+def test_published_dataset_loads_with_paths_and_images_root(processor, tmp_path):
+    from tiny_llava import build_tiny_repo
+
+    repo = build_tiny_repo(tmp_path, embed_images=False)
+    rows = load_split(str(repo), "train")
+    assert isinstance(rows[0]["image"], str)
+    data = SupervisedDataset(rows, Encoder(processor, 256), tmp_path / "images")
+    assert all(data[i] is not None for i in range(len(data))) and not data.skipped
+
+
+# ------------------------------------------------------------------ training
+
+def test_corpus_train_loss_falls_and_saves_resolved_config():
+    out = tiny_run()
+    summary = json.loads((out / "train_summary.json").read_text())
+    losses = summary["losses"]
+    assert len(losses) == summary["steps"] == 8
+    assert losses[-1] < losses[0] - 0.1, losses
+    assert summary["skipped"] == 0 and summary["samples"] == 12 and summary["device"] == "cpu"
+    saved = yaml.safe_load((out / "train_config.yaml").read_text())
+    assert saved["lora_r"] == 8 and saved["output"] == str(out) and saved["dataset"] == str(tiny_repo())
+    printed = (out.parent / "cli-output.txt").read_text()
+    assert "resolved recipe" in printed and "lora_target:" in printed and "loss first" in printed
+    # LoRA on the Llama attention only; the projector trained in full; the CLIP tower untouched
+    from safetensors.torch import load_file
+
+    keys = list(load_file(out / "adapter_model.safetensors"))
+    assert any("language_model" in k and "lora_A" in k for k in keys)
+    assert any("multi_modal_projector" in k for k in keys)
+    assert not any("vision_tower" in k for k in keys)
+
+
+def test_a_regex_that_hits_the_vision_tower_is_refused(tmp_path):
+    res = CliRunner().invoke(app, ["train", str(RECIPES / "tiny-cpu.yaml"), "--model", str(tiny_model()),
+                                   "--dataset", str(tiny_repo()), "-o", str(tmp_path / "x"),
+                                   "--set", "lora_target=.*(q_proj|v_proj)"])
+    assert res.exit_code == 2
+    assert "vision tower" in res.output and "Traceback" not in res.output
+
+
+def test_unknown_split_is_a_one_line_error(tmp_path):
+    res = CliRunner().invoke(app, ["train", str(RECIPES / "tiny-cpu.yaml"), "--model", str(tiny_model()),
+                                   "--dataset", str(tiny_repo()), "-o", str(tmp_path / "x"), "--set", "split=nope"])
+    assert res.exit_code == 2 and "Error:" in res.output and "Traceback" not in res.output
+
+
+def test_real_jpegs_embedded_in_the_dataset_train(tmp_path):
+    """Real LLaVA-Pretrain JPEGs (../shared) with hand-translated pt-BR captions, embedded by `corpus build`."""
+    src = shared_path("images", "llava_pretrain")
+    pt = {"00001/000019465.jpg": "o quarto com beliches",
+          "00001/000016513.jpg": "um jardim com uma sebe aparada e uma grande fonte de pedra à frente",
+          "00001/000010012.jpg": "mãe e filho brincando na neve no parque de inverno",
+          "00001/000019343.jpg": "uma máquina de escrever antiga"}
+    recs = [{"id": str(i), "image": img, "conversations": [
+        {"from": "human", "value": "<image>\nForneça uma breve descrição da imagem."}, {"from": "gpt", "value": cap}]}
+        for i, (img, cap) in enumerate(pt.items())]
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "splits" / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs))
+    repo = tmp_path / "repo"
+    res = CliRunner().invoke(app, ["build", str(tmp_path / "splits"), "-o", str(repo), "--images-root", str(src),
+                                   "--embed-images", "--no-card"])
+    assert res.exit_code == 0, res.output
+    from corpus.train.lora import train
+
+    result = train(TrainConfig(model=str(tiny_model()), dataset=str(repo), output=str(tmp_path / "out"),
+                               lora_r=4, lora_alpha=8, max_steps=2, batch_size=2, lr=1e-3, max_length=128))
+    assert result.steps == 2 and result.samples == 4 and not result.skipped
+    assert all(loss == loss and loss > 0 for loss in result.losses)
+    shutil.rmtree(tmp_path / "out")
