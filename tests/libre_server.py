@@ -1,7 +1,10 @@
 """A LibreTranslate-compatible HTTP server on 127.0.0.1 that injects faults, for tests.
 
 It answers ``POST /translate`` (q/source/target/api_key in the query string,
-a form body or JSON, like LibreTranslate) and ``GET /languages``. Its
+a form body or JSON, like LibreTranslate) and ``GET /languages``; and, so the
+other deep-translator engines can be pointed at it, the shapes of DeepL
+(``GET /v2/translate``), Google's web page (``GET /m``) and MyMemory
+(``GET /get``). Its
 "translation" is a word-for-word dictionary (a stand-in: no MT model runs
 here, the point is the HTTP behaviour); unknown words pass through, so masks
 and numbers survive.
@@ -63,7 +66,7 @@ class LibreServer:
         self.script: list[str] = []
         self.first_try: list[str] = []
         self.always: dict[str, str] = {}
-        self.log: list[dict] = []  # one entry per request: t, q, fault, api_key, path
+        self.log: list[dict] = []  # one entry per request: t, q, fault, api_key, path, service, target
         self._seen: set[str] = set()
         self._cycle = None
         self._lock = threading.Lock()
@@ -76,8 +79,19 @@ class LibreServer:
                 pass
 
             def do_GET(self):
-                if self.path.startswith("/languages"):
+                url = urlsplit(self.path)
+                params = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path.startswith("/languages"):
                     self._reply(200, [{"code": "en", "name": "English"}, {"code": "pt", "name": "Portuguese"}])
+                elif url.path.endswith("/v2/translate"):  # DeepL
+                    self._serve("deepl", params.get("text", ""), params.get("auth_key"), params.get("target_lang"),
+                                lambda t: {"translations": [{"text": t}]})
+                elif url.path == "/m":  # Google's mobile web page
+                    self._serve("google", params.get("q", ""), None, params.get("tl"),
+                                lambda t: f'<html><div class="result-container">{t}</div></html>')
+                elif url.path == "/get":  # MyMemory
+                    self._serve("mymemory", params.get("q", ""), None, params.get("langpair"),
+                                lambda t: {"responseData": {"translatedText": t}, "matches": []})
                 else:
                     self._reply(404, {"error": "not found"})
 
@@ -90,10 +104,13 @@ class LibreServer:
                         params.update(json.loads(body))
                     else:
                         params.update({k: v[0] for k, v in parse_qs(body.decode()).items()})
-                q = params.get("q", "")
+                self._serve("libre", params.get("q", ""), params.get("api_key"), params.get("target"),
+                            lambda t: {"translatedText": t})
+
+            def _serve(self, service, q, key, target, shape):
                 fault = server._fault(q)
-                server._record(q, fault, params.get("api_key"), self.path)
-                if server.require_key and params.get("api_key") != server.require_key:
+                server._record(q, fault, key, self.path, service, target)
+                if server.require_key and key != server.require_key:
                     fault = "403"
                 if fault == "drop":
                     self.close_connection = True
@@ -112,7 +129,11 @@ class LibreServer:
                 elif fault in ("500", "502", "503", "403", "400"):
                     self._reply(int(fault), {"error": f"injected {fault}"})
                 else:
-                    self._reply(200, {"translatedText": fake_translate(q)})
+                    reply = shape(fake_translate(q))
+                    if isinstance(reply, str):
+                        self._send(200, reply.encode(), "text/html; charset=utf-8")
+                    else:
+                        self._reply(200, reply)
 
             def _drip(self):
                 body = json.dumps({"translatedText": "x" * 200}).encode()
@@ -170,9 +191,10 @@ class LibreServer:
             self._seen.add(q)
             return "ok"
 
-    def _record(self, q, fault, key, path):
+    def _record(self, q, fault, key, path, service, target):
         with self._lock:
-            self.log.append({"t": time.monotonic(), "q": q, "fault": fault, "api_key": key, "path": path})
+            self.log.append({"t": time.monotonic(), "q": q, "fault": fault, "api_key": key, "path": path,
+                             "service": service, "target": target})
 
     def faults(self) -> list[str]:
         return [e["fault"] for e in self.log]

@@ -308,3 +308,26 @@ def test_corpus_translate_keep_source_and_fail_modes(tmp_path):
         assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: ")
         assert "http_500, retries exhausted" in res.stderr and "SECRET" not in res.stderr
         assert not (tmp_path / "out.json").exists()  # no half-written output
+
+
+def test_deepl_google_mymemory_send_the_right_target_and_retry(server, monkeypatch):
+    """The same fault-injecting server, shaped like each service, with deep-translator's URLs pointed at it."""
+    from deep_translator.constants import BASE_URLS
+
+    monkeypatch.setitem(BASE_URLS, "DEEPL_FREE", server.url + "{version}/")
+    monkeypatch.setitem(BASE_URLS, "GOOGLE_TRANSLATE", server.url + "m")
+    monkeypatch.setitem(BASE_URLS, "MYMEMORY", server.url + "get")
+    engines = {"deepl": deepl(api_key="dk-SECRET:fx", **FAST), "google": google(**FAST), "mymemory": mymemory(**FAST)}
+    wire_target = {"deepl": "PT-BR", "google": "pt", "mymemory": "en-US|pt-BR"}
+    for name, eng in engines.items():
+        server.script += ["429", "503"]
+        assert eng.translate_batch(["The cat sits on the mat."]) == ["O gato senta em o tapete."], name
+        calls = [e for e in server.log if e["service"] == name]
+        assert [e["fault"] for e in calls] == ["429", "503", "ok"], name
+        assert {e["target"] for e in calls} == {wire_target[name]}, name
+        assert eng.counters["retries"] == 2
+    assert server.log[0]["api_key"] == "dk-SECRET:fx"  # DeepL's auth_key went on the wire...
+    server.always["cat"] = "403"
+    with pytest.raises(EngineFailed) as exc:
+        engines["deepl"].translate_batch(["A cat."])
+    assert "http_403" in str(exc.value) and "SECRET" not in str(exc.value)  # ...but never into a message
