@@ -19,7 +19,6 @@ import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from _common import ROOT, need_shared, run_child
 

@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from corpus.errors import EngineFailed, EngineUnavailable
+from corpus.errors import EngineUnavailable
 from corpus.translate.retry import Caller, Permanent, Policy, Transient, chunk_text, redact
 
 _state = threading.local()  # per attempt thread: timeout in, status/retry_after/error out
@@ -92,7 +92,7 @@ class OnlineEngine:
     # one text per batch: each text is its own request anyway, and a failing one then
     # never drags (and re-sends) its neighbours when the runner retries it alone
     batch_size: int = 1
-    version: str = ""  # the service (and server) answering: part of the translation-memory key
+    version: str = ""  # the service answering: part of the translation-memory key
 
     def __post_init__(self):
         self.version = self.version or self.name
@@ -300,4 +300,4 @@ def libre(source: str = "en", target: str = "pt-BR", **options) -> OnlineEngine:
     return _build("libre", cls, kw, options, 2000, [key or ""], "libre/LibreTranslate", after)
 
 
-__all__ = ["OnlineEngine", "google", "deepl", "microsoft", "libre", "mymemory", "EngineFailed"]
+__all__ = ["OnlineEngine", "google", "deepl", "microsoft", "libre", "mymemory"]
