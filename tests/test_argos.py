@@ -127,3 +127,19 @@ def test_translating_imports_nothing_heavy_and_downloads_nothing(argos_dir, argo
                          env=argos_env(argos_dir))
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split("\n")[0] == "1 []"
+
+
+def test_corpus_translate_with_argos_end_to_end(argos_dir, argosmodel, tiny_json, tmp_path):
+    """The runner drives the real argos engine; gibberish output makes post-check rejects, each with a reason."""
+    out = tmp_path / "out.json"
+    res = CliRunner().invoke(app, ["translate", str(tiny_json), "-o", str(out), "--engine", "argos",
+                                   "--argos-package", str(argosmodel), "--cache", str(tmp_path / "tm.sqlite")])
+    assert res.exit_code == 0, res.output
+    stats = json.loads((tmp_path / "out.json.stats.json").read_text())
+    assert stats["engine"] == "argos" and stats["engine_version"] == "argos/en-pt/translate-en_pt-0_0_1/0.0.1"
+    assert stats["records_out"] + stats["rejected"] == stats["records_in"] == 3
+    assert stats["segments_translated"] > 0 and stats["engine_calls"] >= 1
+    rejects = [json.loads(line) for line in (tmp_path / "out.json.rejects.jsonl").read_text().splitlines()]
+    assert len(rejects) == stats["rejected"] and all(r["reasons"] for r in rejects)
+    for rec in json.loads(out.read_text()):
+        assert rec["meta"]["engine"] == "argos"
