@@ -82,7 +82,7 @@ def test_convert_round_trip_llava_messages_llava(tiny_json, tmp_path):
     first = json.loads(msgs.read_text().splitlines()[0])
     assert first["images"] == ["images/kitchen.jpg"]
     assert first["messages"][0] == {"role": "user", "content": [
-        {"type": "image"}, {"type": "text", "text": "What color is the refrigerator in the kitchen?"}]}
+        {"type": "image"}, {"type": "text", "text": "What is the color of the refrigerator in the kitchen?"}]}
     assert first["messages"][1]["role"] == "assistant"
     r = runner.invoke(app, ["convert", str(msgs), str(back), "--to", "llava"])
     assert r.exit_code == 0, r.output

@@ -28,7 +28,7 @@ def test_translate_example_then_rerun_from_memory(tiny_json, tmp_path):
     stats = json.loads((tmp_path / "b.jsonl.stats.json").read_text())
     assert stats["engine_calls"] == 0 and stats["records_out"] == 3
     first = next(read_records(tmp_path / "b.jsonl"))
-    assert first.extra["source_conversations"][0]["value"] == "<image>\nWhat color is the refrigerator in the kitchen?"
+    assert first.extra["source_conversations"][0]["value"] == "<image>\nWhat is the color of the refrigerator in the kitchen?"
 
 
 def test_bad_options_and_inputs_give_one_line_errors(tiny_json, tmp_path):
