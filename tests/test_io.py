@@ -134,3 +134,19 @@ def test_real_shared_files_round_trip(tmp_path):
     out = tmp_path / "sqa.jsonl"
     write_records(out, read_records(src))
     assert [r.to_dict() for r in read_records(out)] == original
+
+
+def test_orphan_temp_files_of_killed_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    from corpus.atomic import write_text_atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".out.json.{dead.stdout.strip()}.abc123.tmp"
+    orphan.write_text("half")
+    live = tmp_path / f".out.json.{__import__('os').getpid()}.zzz.tmp"  # a writer still running: keep
+    live.write_text("busy")
+    write_text_atomic(tmp_path / "out.json", "[]")
+    assert not orphan.exists() and live.exists()
+    assert (tmp_path / "out.json").read_text() == "[]"
