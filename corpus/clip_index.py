@@ -44,6 +44,9 @@ class EmbeddingIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.con = sqlite3.connect(db)
         self.con.executescript(
+            # A cache: WAL without a sync per batch keeps commits cheap; a crash loses at most
+            # the last batches, which the next run embeds again.
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
             "CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);"
             "CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);"
             "CREATE TABLE IF NOT EXISTS images (path TEXT PRIMARY KEY, hash TEXT NOT NULL);"

@@ -76,7 +76,7 @@ class ClipModel:
         except ImportError as e:
             raise MissingDependency(e.name or "transformers", "clip") from None
         self.torch = torch
-        d = Path(model_dir)
+        self.path = d = Path(model_dir)
         if not (d / "config.json").is_file():
             raise UsageError(f"{d}: not a local transformers model folder (no config.json)")
         transformers.utils.logging.disable_progress_bar()
@@ -124,13 +124,14 @@ class ClipModel:
 class ClipScorer:
     """Image embeddings through the cache, text embeddings fresh; counts what it computed."""
 
-    def __init__(self, model_dir: str | os.PathLike, images_root: str | os.PathLike,
+    def __init__(self, model: str | os.PathLike | ClipModel, images_root: str | os.PathLike,
                  index_dir: str | os.PathLike | None = None, device: str | None = None):
-        self.model = ClipModel(model_dir, device)
+        self.model = model if isinstance(model, ClipModel) else ClipModel(model, device)
         self.root = Path(images_root)
+        model_dir = self.model.path
         fp = model_fingerprint(model_dir)
         self.index = EmbeddingIndex(index_dir or default_index_dir(model_dir, fp))
-        self.index.bind(model=str(Path(model_dir).resolve()), fingerprint=fp, images_root=str(self.root.resolve()))
+        self.index.bind(model=str(model_dir.resolve()), fingerprint=fp, images_root=str(self.root.resolve()))
         self.images_embedded = 0  # computed by the model this run
         self.images_cached = 0  # found in the index
 

@@ -44,18 +44,23 @@ EXTENSION_FORMATS: dict[str, frozenset[str]] = {
 def decode_image(path: Path) -> tuple[str, tuple[int, int], int]:
     """(format, (width, height), phash) of a file that verifies and fully decodes; raises otherwise.
 
-    The bytes are read once: `verify()` consumes its image object, so the full
-    decode reopens the same buffer instead of the disk.
+    The bytes are read once. `verify()` only checks something for formats that
+    define it (PNG chunk CRCs); it consumes its image object, so those are
+    reopened from the same buffer for the full decode.
     """
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     data = path.read_bytes()
-    with Image.open(io.BytesIO(data)) as im:
-        fmt = im.format or "?"
-        im.verify()  # checksums (PNG CRCs) that a plain decode skips
-    with Image.open(io.BytesIO(data)) as im:
+    im = Image.open(io.BytesIO(data))
+    try:
+        if type(im).verify is not ImageFile.ImageFile.verify:
+            im.verify()
+            im.close()
+            im = Image.open(io.BytesIO(data))
         im.load()  # every pixel: catches truncated JPEGs that verify() passes
-        return fmt, im.size, phash(im)
+        return im.format or "?", im.size, phash(im)
+    finally:
+        im.close()
 
 
 class ImageCheck(Filter):
