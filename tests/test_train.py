@@ -194,3 +194,48 @@ def test_real_jpegs_embedded_in_the_dataset_train(tmp_path):
     assert result.steps == 2 and result.samples == 4 and not result.skipped
     assert all(loss == loss and loss > 0 for loss in result.losses)
     shutil.rmtree(tmp_path / "out")
+
+
+def test_bf16_weights_path_trains_and_merges_on_cpu(tmp_path):
+    """The CUDA recipe's dtype path (bf16 base weights, fp32 adapters, bf16 merge) minus autocast, on CPU."""
+    import torch
+    from safetensors.torch import load_file
+
+    from corpus.train.lora import train
+
+    result = train(TrainConfig(model=str(tiny_model()), dataset=str(tiny_repo()), output=str(tmp_path / "bf16"),
+                               lora_r=4, lora_alpha=8, max_steps=2, batch_size=4, lr=1e-3, bf16="true",
+                               merge=True))
+    assert result.bf16 and result.steps == 2 and all(loss == loss for loss in result.losses)
+    assert result.extra["merge_max_abs_diff"] <= 0.25
+    weights = load_file(result.merged / "model.safetensors")
+    assert {v.dtype for v in weights.values()} == {torch.bfloat16}
+
+
+def test_heavy_libraries_are_imported_lazily():
+    import subprocess
+    import sys
+
+    code = ("import sys, corpus.train.config, corpus.train.data, corpus.train.lora, corpus.train.merge, "
+            "corpus.train.evaluate, corpus.train.metrics; "
+            "print(sorted(m for m in ('torch', 'transformers', 'peft', 'datasets', 'sacrebleu') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_two_stage_recipe_merges_between_stages(tmp_path):
+    recipe = tmp_path / "two.yaml"
+    recipe.write_text(
+        "lora_r: 4\nlora_alpha: 8\nlora_dropout: 0.0\nmax_steps: 2\nbatch_size: 4\nmax_length: 128\n"
+        "lora_target: '.*language_model.*\\.(q_proj|v_proj)'\n"
+        "stages:\n  - name: captions\n    lr: 1.0e-3\n  - name: detail\n    lr: 5.0e-4\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    res = CliRunner().invoke(app, ["train", str(recipe), "--model", str(tiny_model()), "--dataset", str(tiny_repo()),
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "captions" / "merged" / "config.json").is_file()  # merged so that stage 2 can start from it
+    stage2 = yaml.safe_load((out / "detail" / "train_config.yaml").read_text())
+    assert stage2["model"] == str(out / "captions" / "merged") and stage2["lr"] == 5e-4
+    adapter = json.loads((out / "detail" / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == str(out / "captions" / "merged")
+    assert not (out / "detail" / "merged").exists()  # last stage: merge only when asked

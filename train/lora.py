@@ -68,9 +68,16 @@ def _imports():
         pass
 
 
+def check_model_path(path: str) -> None:
+    """A path that can only be local (absolute, ./, ../, ~) must exist: say so instead of a Hub-id error."""
+    if str(path).startswith(("/", "./", "../", "~")) and not Path(path).expanduser().exists():
+        raise TrainError(f"{path}: no such model folder")
+
+
 def load_model(path: str, dtype=None, device: str | None = None):
     """(model, processor) from a model folder/Hub id, or from an adapter folder (base read from its config)."""
     _imports()
+    check_model_path(path)
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     adapter = Path(path) / "adapter_config.json"

@@ -61,9 +61,10 @@ def _logits(model, batch: dict, device: str):
 def merge_adapter(base: str, adapter: str | Path, output: str | Path, *, dtype: str = "float32",
                   tolerance: float | None = None, log=None) -> MergeReport:
     """Merge `adapter` into `base`, save to `output`, verify on a probe batch; see module docstring."""
-    from corpus.train.lora import _imports
+    from corpus.train.lora import _imports, check_model_path
 
     _imports()
+    check_model_path(base)
     import torch
     from peft import PeftModel
     from transformers import AutoModelForImageTextToText, AutoProcessor
