@@ -258,6 +258,7 @@ def test_corpus_translate_with_faults_completes_or_rejects_with_reason(tmp_path)
 
     [rej] = [json.loads(line) for line in (tmp_path / "out.json.rejects.jsonl").read_text().splitlines()]
     assert rej["id"] == "r4" and rej["record"]["id"] == "r4" and rej["reasons"] == ["segment_failed"]
+    assert "503" in rej["detail"], rej["detail"]  # the engine's own error reaches the reject
     assert "Is there an elephant?" in rej["detail"]
     assert sum(1 for e in first_run if "elephant" in e["q"]) == 4  # 1 try + 3 retries, then given up
 

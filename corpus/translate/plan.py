@@ -33,8 +33,13 @@ class Plan:
     def units(self) -> list[str]:
         return [t for t, ids in self.pieces if ids is not None]
 
-    def assemble(self, translations: dict[str, str | None]) -> tuple[str, list[tuple[str, str]]]:
-        """Join the pieces with their translations; problems are (reason, detail) pairs."""
+    def assemble(self, translations: dict[str, str | None],
+                 errors: dict[str, str] | None = None) -> tuple[str, list[tuple[str, str]]]:
+        """Join the pieces with their translations; problems are (reason, detail) pairs.
+
+        `errors` maps a segment the engine failed on to the engine's last error,
+        so a reject says why (key refused, server down) and not only that it failed.
+        """
         out: list[str] = []
         problems: list[tuple[str, str]] = []
         for text, ids in self.pieces:
@@ -43,7 +48,8 @@ class Plan:
                 continue
             tr = translations.get(text)
             if tr is None:
-                problems.append(("segment_failed", f"no translation for {text[:60]!r}"))
+                why = (errors or {}).get(text)
+                problems.append(("segment_failed", f"no translation for {text[:60]!r}" + (f" ({why})" if why else "")))
                 out.append(text)
                 continue
             bad = token_problems(tr, len(ids))

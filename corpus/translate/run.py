@@ -118,7 +118,7 @@ class TranslateStage:
         values: dict[int, str] = {}
         problems: list[tuple[int, str, str]] = []
         for i, p in plans:
-            text, probs = p.assemble(found)
+            text, probs = p.assemble(found, self.pool.failed)
             probs = probs or turn_problems(p.source, text)
             problems += [(i, r, d) for r, d in probs]
             values[i] = text
@@ -190,7 +190,7 @@ def translate_texts(texts: list[str], engine: Any, memory: Any = None, workers: 
         raise EngineFailed(f"{eng.name} failed on {src[:60]!r}: {error}")
     out = []
     for i, p in enumerate(plans):
-        text, probs = p.assemble(found)
+        text, probs = p.assemble(found, self.pool.failed)
         for r, d in probs or turn_problems(p.source, text):
             if problems is not None:
                 problems.append((i, r, d))
