@@ -148,8 +148,8 @@ class ClipScorer:
             except ImagePathEscape as e:
                 result[image] = ("image_path_escape", str(e))
                 continue
-            except OSError as e:
-                result[image] = ("image_missing", f"{image}: {e.strerror or e}")
+            except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+                result[image] = ("image_missing", f"{image!r}: {getattr(e, 'strerror', None) or e}")
                 continue
             data_by_path[image], hash_by_path[image] = data, file_hash(data)
         cached = self.index.get_many(hash_by_path.values())

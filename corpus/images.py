@@ -93,6 +93,8 @@ class ImageCheck(Filter):
             path = resolve_image(self.root, image)
         except ImagePathEscape as e:
             return "image_path_escape", str(e)
+        except ValueError as e:  # a NUL byte in the path: no file can have that name
+            return "image_missing", f"{image!r}: {e}"
         if not path.is_file():
             return "image_missing", f"{image} not found under {self.root}"
         try:

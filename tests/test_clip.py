@@ -193,7 +193,8 @@ def test_shared_content_broken_files_and_text_only(tiny_clip, tmp_path):
     (root / "broken.jpg").write_bytes(b"not an image")
     recs = [Record.from_dict(d) for d in (
         rec("a", image="a.jpg"), rec("text", "Oi?", "Olá.", image=None), rec("a2", image="a_copy.jpg"),
-        rec("broken", image="broken.jpg"), rec("gone", image="gone.jpg"), rec("esc", image="../x.jpg"),
+        rec("broken", image="broken.jpg"), rec("gone", image="gone.jpg"), rec("nul", image="n\u0000.jpg"),
+        rec("esc", image="../x.jpg"),
         rec("b", image="b.jpg"))]
     scorer = ClipScorer(tiny_clip, root, tmp_path / "idx", device="cpu")
     sink = Rejects(None)
@@ -201,8 +202,8 @@ def test_shared_content_broken_files_and_text_only(tiny_clip, tmp_path):
     kept = list(stage(recs))
     assert [r.id for r in kept] == ["a", "text", "a2", "b"]  # input order, text-only passes unscored
     assert "clip_score" not in kept[1].meta and kept[0].meta["clip_score"] == kept[2].meta["clip_score"]
-    assert dict(stage.dropped) == {"image_unreadable": 1, "image_missing": 1, "image_path_escape": 1}
-    assert scorer.images_embedded == 2 and sink.count == 3
+    assert dict(stage.dropped) == {"image_unreadable": 1, "image_missing": 2, "image_path_escape": 1}
+    assert scorer.images_embedded == 2 and sink.count == 4
 
 
 def test_clip_search(tiny_clip, tmp_path):

@@ -108,7 +108,7 @@ def bad_corpus(tmp_path):
         rec("jpeg_as_png", image="really_jpeg.png"),
         rec("thin", image="thin.jpg"), rec("tiny", image="tiny.png"), rec("upper", image="upper.JPG"),
         rec("near_dup", image="copy_of_a.jpg"), rec("exact_dup", image="same_bytes_as_b.jpg"),
-        rec("missing", image="nowhere/x.jpg"),
+        rec("missing", image="nowhere/x.jpg"), rec("nul_byte", image="a\u0000.jpg"),
         rec("dotdot", image="../outside.jpg"), rec("absolute", image=str(tmp_path / "outside.jpg")),
         rec("symlink_out", image="link_out.jpg"),
         {"id": "no_conversations", "image": a},  # bad input item: rejected by the reader
@@ -120,7 +120,8 @@ EXPECTED = {
     "broken": "image_unreadable", "truncated": "image_unreadable", "empty": "image_unreadable",
     "png_as_jpg": "image_format_mismatch", "webp_as_jpg": "image_format_mismatch",
     "jpeg_as_png": "image_format_mismatch", "thin": "image_too_small", "tiny": "image_too_small",
-    "near_dup": "image_near_duplicate", "exact_dup": "image_near_duplicate", "missing": "image_missing",
+    "near_dup": "image_near_duplicate", "exact_dup": "image_near_duplicate",
+    "missing": "image_missing", "nul_byte": "image_missing",
     "dotdot": "image_path_escape", "absolute": "image_path_escape", "symlink_out": "image_path_escape",
     "no_conversations": "schema",
 }
@@ -134,7 +135,7 @@ def test_each_bad_image_rejected_with_its_reason(bad_corpus, tmp_path):
     assert kept == ["a", "b", "c", "a_again", "text_only", "upper"]
     rows = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert {r["id"]: r["reasons"][0] for r in rows} == EXPECTED
-    assert res["records_in"] == 21 == res["records_out"] + res["rejected"]
+    assert res["records_in"] == 22 == res["records_out"] + res["rejected"]
     assert sum(res["rejected_by_reason"].values()) == res["rejected"] == len(rows)
     by_id = {r["id"]: r for r in rows}
     assert "is PNG" in by_id["png_as_jpg"]["detail"] and "is WEBP" in by_id["webp_as_jpg"]["detail"]
@@ -142,7 +143,7 @@ def test_each_bad_image_rejected_with_its_reason(bad_corpus, tmp_path):
     assert by_id["near_dup"]["detail"].endswith(f"(record 'a')") and by_id["near_dup"]["stage"] == "image_near_duplicate"
     assert "0 pHash bits" in by_id["exact_dup"]["detail"]
     assert by_id["truncated"]["record"]["image"] == "truncated.jpg"  # the whole record is kept in the rejects
-    assert by_id["no_conversations"]["record"] is None and "item 20" in by_id["no_conversations"]["position"]
+    assert by_id["no_conversations"]["record"] is None and "item 21" in by_id["no_conversations"]["position"]
     reuse = res["image_reuse"]
     assert reuse["most_used"] == [[next(r["image"] for r in json.loads(corpus.read_text()) if r["id"] == "a"), 2]]
     assert reuse["text_only_records"] == 1
@@ -197,9 +198,9 @@ def test_cli_report_only_exits_1_with_tables(bad_corpus, tmp_path):
     corpus, root = bad_corpus
     r = runner.invoke(app, ["images", str(corpus), "--images-root", str(root), "--stats", str(tmp_path / "s.json")])
     assert r.exit_code == 1, r.output
-    assert "image_format_mismatch" in r.output and "image reuse: 18 images for 19 records (1 text-only)" in r.output
-    assert "21 in = 6 kept + 15 rejected" in r.output
-    assert json.loads((tmp_path / "s.json").read_text())["rejected"] == 15
+    assert "image_format_mismatch" in r.output and "image reuse: 19 images for 20 records (1 text-only)" in r.output
+    assert "22 in = 6 kept + 16 rejected" in r.output
+    assert json.loads((tmp_path / "s.json").read_text())["rejected"] == 16
 
 
 def test_cli_writes_output_exit_0(bad_corpus, tmp_path):
