@@ -31,21 +31,21 @@ import re
 import shutil
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from corpus.atomic import write_json_atomic
 from corpus.console import track
 from corpus.errors import UnusableInput, UsageError
-from corpus.io import FORMATS, RecordReader, RecordWriter, iter_raw
-from corpus.record import Record
+from corpus.io import FORMATS, Problem, RecordWriter, iter_raw
+from corpus.record import Record, RecordShapeError
 from corpus.rejects import Rejects
 
 DATA_DIR = "data"
 SPLIT_ORDER = ("train", "validation", "test")
 SHARD_NAME = re.compile(r"^(?P<split>\w+(?:\.\w+)*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
 CORE_KEYS = ("id", "image", "conversations")
+_ROW_KEYS = frozenset((*CORE_KEYS, "meta"))
 DEFAULT_SHARD_SIZE = 500 * 1000**2  # the Hub's advice: shards of a few hundred MB
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 _NOT_SPLITS = re.compile(r"(\.stats\.json|\.rejects\.jsonl|rejects\.jsonl)$")
@@ -56,16 +56,18 @@ _NOT_SPLITS = re.compile(r"(\.stats\.json|\.rejects\.jsonl|rejects\.jsonl)$")
 def encode_row(d: dict[str, Any]) -> dict[str, Any]:
     """A LLaVA dict as a row (``image`` left as the path; embedding happens later)."""
     conv = d.get("conversations") or []
-    extra = {k: v for k, v in d.items() if k not in (*CORE_KEYS, "meta")}
+    extra = {k: v for k, v in d.items() if k not in _ROW_KEYS}
     turn_extra, turn_keys = {}, {}
     for i, t in enumerate(conv):
+        if len(t) == 2 and next(iter(t)) == "from":
+            continue  # the usual {"from", "value"}: nothing to keep
         more = {k: v for k, v in t.items() if k not in ("from", "value")}
         if more:
             turn_extra[str(i)] = more
         if list(t) != ["from", "value", *more]:
             turn_keys[str(i)] = list(t)
     layout: dict[str, Any] = {}
-    if isinstance(d["id"], int):
+    if type(d["id"]) is int:
         layout["id"] = "int"
     if list(d) != _canonical_keys(d.get("image") is not None, extra, "meta" in d):
         layout["keys"] = list(d)
@@ -181,25 +183,46 @@ def find_splits(sources: Iterable[str | os.PathLike]) -> dict[str, Path]:
     return {s: found[s] for s in order}
 
 
-def _needs_columns(paths: Iterable[Path]) -> tuple[bool, bool]:
-    """One cheap pass (no images) to learn whether any row needs `extra` / `meta`.
+def _plainly_valid(d: Any) -> bool:
+    """The common case of Record.from_dict's rules, checked without building a Record."""
+    if not isinstance(d, dict):
+        return False
+    rid, image, conv = d.get("id"), d.get("image"), d.get("conversations")
+    if type(rid) is not str and type(rid) is not int or not isinstance(conv, list):
+        return False
+    if image is not None and not isinstance(image, str):
+        return False
+    for t in conv:
+        if not isinstance(t, dict) or not isinstance(t.get("from"), str) or not isinstance(t.get("value"), str):
+            return False
+    return True
 
-    Every shard of every split must share one schema, so this is decided up front.
+
+class DictReader:
+    """Valid LLaVA dicts from a file, as they are (``Record.from_dict(d).to_dict() == d``).
+
+    Records are judged by `Record.from_dict`: a fast check lets the usual records
+    through, and anything it doubts goes to Record for the verdict and the message.
     """
-    extra = meta = False
-    for path in paths:
-        for item in iter_raw(path):
-            if not isinstance(item.obj, dict) or "id" not in item.obj:
+
+    def __init__(self, path: Path):
+        self.path, self.problems, self.n_items = path, [], 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in iter_raw(self.path):
+            self.n_items += 1
+            if item.error:
+                self.problems.append(Problem(str(self.path), item.position, *item.error))
                 continue
-            try:
-                row = encode_row(Record.from_dict(item.obj).to_dict())
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue  # the real pass reports it
-            extra |= row["extra"] is not None
-            meta |= row["meta"] is not None
-            if extra and meta:
-                return True, True
-    return extra, meta
+            d = item.obj
+            if not _plainly_valid(d):
+                try:
+                    Record.from_dict(d)
+                except RecordShapeError as e:
+                    rid = d.get("id") if isinstance(d, dict) else None
+                    self.problems.append(Problem(str(self.path), item.position, e.rule, e.detail, rid))
+                    continue
+            yield d
 
 
 # ---------------------------------------------------------------- shards
@@ -279,40 +302,45 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
     max_bytes = parse_size(max_shard_size)
     stats_path = Path(stats) if stats else repo_dir.with_name(repo_dir.name + ".stats.json")
     started = time.monotonic()
-    has_extra, has_meta = _needs_columns(splits.values())
-    schema = arrow_schema(embed=embed_images, extra=has_extra, meta=has_meta)
+    # All shards share one schema; `extra`/`meta` are dropped at the end if no row used them.
+    schema = arrow_schema(embed=embed_images, extra=True, meta=True)
+    group_rows = 100 if embed_images else 2000
+    used = {"extra": False, "meta": False}
     repo_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=repo_dir))
     records_in = 0
     per_split: dict[str, dict[str, Any]] = {}
     try:
-        with ExitStack() as stack:
-            sink = stack.enter_context(Rejects(rejects))
+        with Rejects(rejects) as sink:
             for name, path in splits.items():
-                reader = RecordReader(path)
-                shards = _ShardWriter(staging, name, schema, max_bytes, 100 if embed_images else 2000)
-                for rec in track(reader, f"build {name}"):
-                    row = encode_row(rec.to_dict())
+                reader = DictReader(path)
+                shards = _ShardWriter(staging, name, schema, max_bytes, group_rows)
+                for d in track(reader, f"build {name}"):
+                    row = encode_row(d)
                     nbytes = len(row["id"]) + sum(len(t["value"]) for t in row["conversations"]) \
                         + len(row["extra"] or "") + len(row["meta"] or "")
-                    if images_root is not None and rec.has_image:
-                        problem = image_problem(images_root, rec.image)
+                    if images_root is not None and row["image"] is not None:
+                        problem = image_problem(images_root, row["image"])
                         if problem:
-                            sink.add(rec, problem[0], stage="build", detail=problem[1])
+                            sink.add(Record.from_dict(d), problem[0], stage="build", detail=problem[1])
                             continue
                         if embed_images:
-                            data = resolve_image(images_root, rec.image).read_bytes()
-                            row["image"] = {"bytes": data, "path": rec.image}
+                            data = resolve_image(images_root, row["image"]).read_bytes()
+                            row["image"] = {"bytes": data, "path": row["image"]}
                             nbytes += len(data)
-                    for col, wanted in (("extra", has_extra), ("meta", has_meta)):
-                        if not wanted:
-                            row.pop(col)
+                    used["extra"] |= row["extra"] is not None
+                    used["meta"] |= row["meta"] is not None
                     shards.write(row, nbytes)
                 for problem in reader.problems:
                     sink.add_problem(problem, stage="build")
                 records_in += reader.n_items
                 per_split[name] = {"source": str(path), "records": shards.rows, "parts": shards.close()}
-        _replace_shards(repo_dir, staging, [p for s in per_split.values() for p in s["parts"]])
+        final = arrow_schema(embed=embed_images, extra=used["extra"], meta=used["meta"])
+        parts = [p for s in per_split.values() for p in s["parts"]]
+        if final.names != schema.names:
+            for part in parts:
+                _drop_columns(part, final, group_rows)
+        _replace_shards(repo_dir, staging, parts)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     data = repo_dir / DATA_DIR
@@ -327,7 +355,7 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
         "seconds": round(time.monotonic() - started, 3),
         "embed_images": embed_images,
         "images_root": str(images_root) if images_root is not None else None,
-        "columns": schema.names,
+        "columns": final.names,
         "splits": {name: {"source": s["source"], "records": s["records"],
                           "shards": [str(data / p.name) for p in s["parts"]],
                           "bytes": sum((data / p.name).stat().st_size for p in s["parts"])}
@@ -337,6 +365,19 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
     write_json_atomic(stats_path, result)
     result["stats_file"] = str(stats_path)
     return result
+
+
+def _drop_columns(part: Path, schema, group_rows: int) -> None:
+    """Rewrite a staged shard with only `schema`'s columns (and its features metadata)."""
+    import pyarrow.parquet as pq
+
+    tmp = part.with_suffix(".narrow")
+    src = pq.ParquetFile(part)
+    with pq.ParquetWriter(str(tmp), schema) as w:
+        for batch in src.iter_batches(batch_size=group_rows, columns=schema.names):
+            w.write_batch(batch.cast(schema))
+    src.close()
+    os.replace(tmp, part)
 
 
 def _replace_shards(repo_dir: Path, staging: Path, new: list[Path]) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from corpus.atomic import write_json_atomic
 from corpus.console import track
 from corpus.errors import UnusableInput, UsageError
-from corpus.io import RecordReader, RecordWriter
+from corpus.io import RecordWriter, detect_format
 from corpus.record import Record
 from corpus.rejects import Rejects
 
@@ -71,11 +71,12 @@ def parse_ratios(text: str | dict[str, float] | None) -> dict[str, float]:
     return ratios
 
 
-def group_key(rec: Record, by: str = "image") -> str:
+def group_key(rec: Record | dict, by: str = "image") -> str:
     """The key that keeps a group together. Namespaced so an image path never equals an id."""
-    if by == "id" or not rec.has_image:
-        return f"id:{rec.key}"
-    path = posixpath.normpath(rec.image.replace("\\", "/"))
+    rid, image = (rec.id, rec.image) if isinstance(rec, Record) else (rec["id"], rec.get("image"))
+    if by == "id" or image is None:
+        return f"id:{rid}"
+    path = posixpath.normpath(image.replace("\\", "/"))
     if by == "image-name":  # LLaVA mixes spell one COCO file with and without "coco/train2017/"
         return f"image:{posixpath.basename(path)}"
     return f"image:{path}"
@@ -113,16 +114,19 @@ def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dic
     out_dir = Path(out_dir)
     stats_path = Path(stats) if stats else out_dir / STATS_NAME
     started = time.monotonic()
+    detect_format(input)
     if not Path(input).is_file():
         raise UnusableInput(input, "unreadable", "no such file")
-    reader = RecordReader(input)
+    from corpus.build import DictReader  # raw dicts: no Record round trip, same validity rules
+
+    reader = DictReader(Path(input))
     counts: Counter = Counter()
     groups: dict[str, set[str]] = {name: set() for name in ratios}
     paths = {name: out_dir / f"{name}.{fmt}" for name in ratios}
     with ExitStack() as stack:
         writers = {name: stack.enter_context(RecordWriter(p)) for name, p in paths.items()}
         sink = stack.enter_context(Rejects(rejects))
-        for rec in track(reader, f"split {Path(input).name}"):
+        for rec in track(reader, f"split {Path(input).name}"):  # a dict, written back as it came
             key = group_key(rec, by)
             name = assign(key, ratios, seed)
             writers[name].write(rec)
