@@ -83,7 +83,8 @@ class ClipModel:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = transformers.AutoModel.from_pretrained(d).to(self.device).eval()
         if not (hasattr(self.model, "get_image_features") and hasattr(self.model, "get_text_features")):
-            raise UsageError(f"{d}: {type(self.model).__name__} has no get_image_features/get_text_features (not CLIP-like)")
+            raise UsageError(f"{d}: {type(self.model).__name__} has no get_image_features/get_text_features "
+                             "(not a CLIP-like model)")
         try:
             proc = transformers.AutoProcessor.from_pretrained(d)
             self.image_processor, self.tokenizer = proc.image_processor, proc.tokenizer

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from corpus.images import ImageCheck, NearDuplicate, decode_image
 from corpus.images_run import check_images
 from corpus.io import read_records
 from corpus.phash import NearDuplicateIndex, hamming, phash
-from corpus.record import Record
 
 from conftest import rec, shared_path, write_json
 

@@ -15,10 +15,12 @@ from corpus.errors import UsageError
 
 @command("clip-search", rich_help_panel="Query")
 def clip_search(
-    index: Annotated[Path, typer.Argument(help="A CLIP index folder written by `corpus images --clip-model`", show_default=False)],
+    index: Annotated[Path, typer.Argument(
+        help="A CLIP index folder written by `corpus images --clip-model`", show_default=False)],
     text: Annotated[str, typer.Argument(help="What to look for", show_default=False)],
     top: Annotated[int, typer.Option("--top", "-k", help="How many images to show")] = 10,
-    clip_model: Annotated[Optional[Path], typer.Option("--clip-model", help="Model folder, if it moved since indexing")] = None,
+    clip_model: Annotated[Optional[Path], typer.Option(
+        "--clip-model", help="Model folder, if it moved since indexing")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON")] = False,
 ) -> None:
     """Find the cached images closest to a text (text → image retrieval over the CLIP index).

@@ -12,11 +12,19 @@ from corpus.console import err, out
 from corpus.errors import UsageError
 from corpus.options import Input, Output, Rejects, Stats
 
-ImagesRootRequired = Annotated[Path, typer.Option("--images-root", help="Folder the records' `image` paths are relative to",
-                                                   show_default=False)]
-ClipModelDir = Annotated[Optional[Path], typer.Option("--clip-model", help="Local transformers CLIP model folder: score image–text alignment")]
-ClipIndexDir = Annotated[Optional[Path], typer.Option("--clip-index", help="Image-embedding cache / clip-search index "
-                                                       "[default: ~/.cache/corpus/clip/<model>-<fingerprint>]")]
+ImagesRootRequired = Annotated[Path, typer.Option(
+    "--images-root", help="Folder the records' `image` paths are relative to", show_default=False)]
+MinSide = Annotated[int, typer.Option("--min-side", help="Drop images whose shorter side is below this (px)")]
+PhashDistance = Annotated[int, typer.Option(
+    "--phash-distance", help="Near-duplicate when within this many pHash bits of a kept image; -1: off")]
+ClipModelDir = Annotated[Optional[Path], typer.Option(
+    "--clip-model", help="Local transformers CLIP model folder: score image–text alignment")]
+ClipIndexDir = Annotated[Optional[Path], typer.Option(
+    "--clip-index", help="Image-embedding cache and clip-search index "
+    "[default: ~/.cache/corpus/clip/<model>-<fingerprint>]")]
+MinClipScore = Annotated[Optional[float], typer.Option(
+    "--min-clip-score", help="Drop records whose CLIP cosine similarity is below this")]
+BatchSize = Annotated[int, typer.Option("--batch-size", help="Images per CLIP forward pass")]
 
 
 @command(rich_help_panel="Filter")
@@ -26,20 +34,22 @@ def images(
     output: Output = None,
     rejects: Rejects = None,
     stats: Stats = None,
-    min_side: Annotated[int, typer.Option("--min-side", help="Drop images whose shorter side is below this (px)")] = 32,
-    phash_distance: Annotated[int, typer.Option("--phash-distance", help="Near-duplicate if within this many pHash bits; -1: off")] = 4,
+    min_side: MinSide = 32,
+    phash_distance: PhashDistance = 4,
     clip_model: ClipModelDir = None,
     clip_index: ClipIndexDir = None,
-    min_clip_score: Annotated[Optional[float], typer.Option("--min-clip-score", help="Drop records whose CLIP cosine is below this")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per CLIP forward pass")] = 32,
+    min_clip_score: MinClipScore = None,
+    batch_size: BatchSize = 32,
 ) -> None:
     """Check every record's image: under the root, present, decodable, true format, big enough, not a near-duplicate.
 
-    With --clip-model, also score image–text alignment (meta.clip_score; on the English source turn when translate kept it) and drop records below --min-clip-score.
+    With --clip-model, score image–text alignment into meta.clip_score; --min-clip-score drops the low ones.
+
+    CLIP reads the English source turn when translate kept it (--keep-source), else the record's own text.
 
     Without -o it only reports, and exits 1 when any record would be dropped.
 
-    Example: corpus images pt.json --images-root LLaVA-Pretrain/images -o pt.img.json --rejects img.rejects.jsonl --clip-model clip-vit-large-patch14 --min-clip-score 0.2
+    Example: corpus images pt.json --images-root images -o pt.img.json --rejects img.rejects.jsonl --clip-model clip-vit-large-patch14 --min-clip-score 0.2
     """
     from corpus.images_run import check_images
 
