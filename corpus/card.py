@@ -238,6 +238,52 @@ def quality_figures(splits: dict[str, list[Path]], columns: list[str], embedded:
     return rows, lang
 
 
+# Named queries (corpus/queries/*.sql) shown in the card: figures only, no local paths.
+CARD_QUERIES = ("overview", "turns_per_record", "length_by_role", "residual_english", "placeholder_anomalies",
+                "duplicates", "lang_labels", "lang_scores", "variant_scores", "source_vs_translation")
+MAX_ROWS = 12
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, (list, tuple)):
+        v = ", ".join(map(str, v))
+    return " ".join(str(v).split()).replace("|", "\\|").replace("<", "&lt;")
+
+
+def named_query_tables(splits: dict[str, list[Path]]) -> list[dict[str, Any]]:
+    """The card's named queries over all published shards (empty when corpus.query is absent)."""
+    try:
+        from corpus.queries import named_queries
+        from corpus.query import open_corpus
+    except ImportError:
+        return []
+    from corpus.errors import CorpusError
+
+    queries = named_queries()
+    tables = []
+    with open_corpus([p for shards in splits.values() for p in shards]) as corpus:
+        for name in CARD_QUERIES:
+            q = queries.get(name)
+            if q is None or q.missing(corpus.catalog):
+                continue
+            try:
+                cur = corpus.execute(q.sql)
+            except CorpusError:
+                continue  # a query that cannot run on this data says nothing about it
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchmany(MAX_ROWS)
+            tables.append({"name": name, "description": q.description.replace("<image>", "`<image>`"),
+                           "columns": columns,
+                           "rows": [[_cell(v) for v in r] for r in rows]})
+    return tables
+
+
 def _has_source_text(splits: dict[str, list[Path]], columns: list[str]) -> bool:
     if "extra" not in columns:
         return False
@@ -352,7 +398,7 @@ def render_card(repo_dir: str | os.PathLike, stats_files: Iterable[str | os.Path
         split_by=split_stats.get("by"), split_seed=split_stats.get("seed"),
         corpus_version=__version__, date=dt.datetime.now(dt.timezone.utc).date().isoformat(),
         sources=source_files(stages), stages=[describe_stage(p, s) for p, s in stages],
-        quality=quality, language_quality=language_quality,
+        quality=quality, language_quality=language_quality, query_tables=named_query_tables(splits),
         snapshot=_snapshot(generated),
     )
 

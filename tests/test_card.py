@@ -128,6 +128,11 @@ def test_card_numbers_are_the_stats_files_numbers(pipeline, tmp_path):
     assert printed <= stats_numbers(p for p, _ in stages), printed - stats_numbers(p for p, _ in stages)
 
 
+def split_records(pipeline) -> dict[str, list[dict]]:
+    return {name: [json.loads(x) for x in (pipeline["repo"].parent / "splits" / f"{name}.jsonl").read_text()
+                   .splitlines()] for name in ("train", "test")}
+
+
 def test_quality_figures_match_the_data(pipeline):
     text = write_card(pipeline["repo"], [pipeline["build_stats"]]).read_text()
     records = {name: [json.loads(x) for x in (pipeline["repo"].parent / "splits" / f"{name}.jsonl").read_text()
@@ -145,6 +150,18 @@ def test_quality_figures_match_the_data(pipeline):
                     f"{sum(r['meta']['variant_ptbr'] for r in rs) / len(rs):.3f} | "
                     f"{sum(r['meta']['variant_ptbr'] < 0.5 for r in rs):,} |")
         assert lang_row in text
+
+
+def test_named_query_overview_matches_the_data(pipeline):
+    pytest.importorskip("corpus.query", reason="the named queries come with corpus/query.py")
+    text = write_card(pipeline["repo"], [pipeline["build_stats"]]).read_text()
+    every = [r for rs in split_records(pipeline).values() for r in rs]
+    overview = (f"| {len(every):,} | {sum(len(r['conversations']) for r in every):,} | "
+                f"{sum(len(t['value']) for r in every for t in r['conversations']):,} | "
+                f"{sum(1 for r in every if r.get('image')):,} | {sum(1 for r in every if not r.get('image')):,} | "
+                f"{len({r['image'] for r in every if r.get('image')}):,} | "
+                f"{sum(t['value'].count('<image>') for r in every for t in r['conversations']):,} | 2 |")
+    assert overview in text
 
 
 def test_absent_stats_are_omitted_not_invented(tmp_path):
@@ -205,3 +222,13 @@ def test_cli_card_writes_checks_and_reports_problems(pipeline):
     (repo / "README.md").write_text("---\nlicense: [unclosed\n---\nbody\n")
     r = runner.invoke(app, ["card", str(repo), "--check"])
     assert r.exit_code == 1 and "does not load with DatasetCard.load" in r.output
+
+
+def test_the_card_configs_drive_load_dataset(pipeline, tmp_path):
+    import datasets
+
+    write_card(pipeline["repo"], [pipeline["build_stats"]])
+    ds = datasets.load_dataset(str(pipeline["repo"]), cache_dir=str(tmp_path / "hf-cache"))
+    split_stats = json.loads((pipeline["repo"].parent / "splits" / "split.stats.json").read_text())
+    assert {s: ds[s].num_rows for s in ds} == {s: v["records"] for s, v in split_stats["splits"].items()}
+    assert ds["train"].column_names == ["id", "image", "conversations", "meta"]
