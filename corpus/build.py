@@ -38,81 +38,16 @@ from corpus.atomic import write_json_atomic
 from corpus.console import track
 from corpus.errors import UnusableInput, UsageError
 from corpus.io import FORMATS, Problem, RecordWriter, iter_raw
+from corpus.parquet import CORE_KEYS, decode_row, encode_row  # noqa: F401  (re-exported)
 from corpus.record import Record, RecordShapeError
 from corpus.rejects import Rejects
 
 DATA_DIR = "data"
 SPLIT_ORDER = ("train", "validation", "test")
 SHARD_NAME = re.compile(r"^(?P<split>\w+(?:\.\w+)*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
-CORE_KEYS = ("id", "image", "conversations")
-_ROW_KEYS = frozenset((*CORE_KEYS, "meta"))
 DEFAULT_SHARD_SIZE = 500 * 1000**2  # the Hub's advice: shards of a few hundred MB
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 _NOT_SPLITS = re.compile(r"(\.stats\.json|\.rejects\.jsonl|rejects\.jsonl)$")
-
-
-# ---------------------------------------------------------------- rows
-
-def encode_row(d: dict[str, Any]) -> dict[str, Any]:
-    """A LLaVA dict as a row (``image`` left as the path; embedding happens later)."""
-    conv = d.get("conversations") or []
-    extra = {k: v for k, v in d.items() if k not in _ROW_KEYS}
-    turn_extra, turn_keys = {}, {}
-    for i, t in enumerate(conv):
-        if len(t) == 2 and next(iter(t)) == "from":
-            continue  # the usual {"from", "value"}: nothing to keep
-        more = {k: v for k, v in t.items() if k not in ("from", "value")}
-        if more:
-            turn_extra[str(i)] = more
-        if list(t) != ["from", "value", *more]:
-            turn_keys[str(i)] = list(t)
-    layout: dict[str, Any] = {}
-    if type(d["id"]) is int:
-        layout["id"] = "int"
-    if list(d) != _canonical_keys(d.get("image") is not None, extra, "meta" in d):
-        layout["keys"] = list(d)
-    if turn_keys:
-        layout["turn_keys"] = turn_keys
-    if turn_extra:
-        extra["__turn_extra__"] = turn_extra
-    if layout:
-        extra["__layout__"] = layout
-    return {
-        "id": str(d["id"]),
-        "image": d.get("image"),
-        "conversations": [{"from": t["from"], "value": t["value"]} for t in conv],
-        "extra": json.dumps(extra, ensure_ascii=False) if extra else None,
-        "meta": json.dumps(d["meta"], ensure_ascii=False) if "meta" in d else None,
-    }
-
-
-def decode_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Inverse of `encode_row`: the LLaVA dict, same keys, same order, same id type."""
-    extra = json.loads(row["extra"]) if row.get("extra") else {}
-    layout = extra.pop("__layout__", {})
-    turn_extra = extra.pop("__turn_extra__", {})
-    image = row.get("image")
-    if isinstance(image, dict):  # datasets.Image struct
-        image = image.get("path")
-    conv = []
-    for i, t in enumerate(row.get("conversations") or []):
-        turn = {"from": t["from"], "value": t["value"], **turn_extra.get(str(i), {})}
-        order = layout.get("turn_keys", {}).get(str(i))
-        conv.append({k: turn[k] for k in order} if order else turn)
-    d: dict[str, Any] = {"id": int(row["id"]) if layout.get("id") == "int" else row["id"]}
-    if image is not None or "image" in layout.get("keys", ()):
-        d["image"] = image
-    d["conversations"] = conv
-    d.update(extra)
-    if row.get("meta") is not None:
-        d["meta"] = json.loads(row["meta"])
-    if "keys" in layout:
-        d = {k: d[k] for k in layout["keys"]}
-    return d
-
-
-def _canonical_keys(has_image: bool, extra: dict, has_meta: bool) -> list[str]:
-    return ["id", *(["image"] if has_image else []), "conversations", *extra, *(["meta"] if has_meta else [])]
 
 
 def arrow_schema(*, embed: bool, extra: bool, meta: bool):
