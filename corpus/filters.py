@@ -1,0 +1,200 @@
+"""The filter stages: language, variant, quality checks, duplicates, validation.
+
+Each is a `corpus.stage.Filter`: ``check(record)`` returns None to keep the
+record or a stable reason code with a detail; the base class counts and sends
+drops to the rejects sink. Scores are written to ``record.meta`` before the
+verdict, so a rejected record carries them into the rejects file.
+
+Reasons: lang_not_target, lang_low_score, untranslated_turn (LangIDFilter);
+variant_not_target (VariantFilter); empty_answer, too_short, length_ratio,
+repetition, mojibake, numbers_changed, placeholder_*, too_long_for_training
+(QualityChecks); duplicate (Duplicates); the validator's rule codes (Validate).
+
+Example:
+    stages = [LangIDFilter(lang="pt", min_score=0.8, rejects=rj), VariantFilter(min_score=0.2, rejects=rj)]
+    kept = list(chain(read_records("in.json"), stages))
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Iterable
+
+from corpus import checks
+from corpus.errors import UsageError
+from corpus.record import Record
+from corpus.rejects import Rejects
+from corpus.stage import Filter, Verdict
+
+
+class LangIDFilter(Filter):
+    """Keep records whose language is `lang` with a length-weighted score >= `min_score`.
+
+    A turn judged on its own (long enough) that is in the source language with
+    score >= `untranslated_score` makes the record `untranslated_turn`. The
+    source language comes from meta["source_lang"], else `source`.
+    """
+
+    name = "langid"
+
+    def __init__(self, lang: str = "pt", min_score: float = 0.5, source: str = "en",
+                 untranslated_score: float = 0.5, model: str | None = None, min_chars: int | None = None,
+                 roles: Iterable[str] | None = None, rejects: Rejects | None = None):
+        super().__init__(rejects)
+        from corpus.langid import MIN_CHARS, LangID
+
+        self.lid = LangID(model, min_chars=MIN_CHARS if min_chars is None else min_chars)
+        self.lang, self.min_score, self.source = lang, float(min_score), source
+        self.untranslated_score = float(untranslated_score)
+        self.roles = set(roles) if roles else None
+
+    def check(self, rec: Record) -> Verdict:
+        idx = [i for i, t in enumerate(rec.turns) if self.roles is None or t.role in self.roles]
+        res = self.lid.score_record([rec.turns[i].value for i in idx])
+        meta = rec.meta
+        meta["lang_label"], meta["lang_score"] = res.label, round(res.score, 4)
+        meta["turn_lang"] = res.turns
+        if res.label is None:
+            return None  # nothing with letters to judge: other checks handle empty records
+        source = meta.get("source_lang") or self.source
+        if res.label != self.lang:
+            what = " (the source language)" if res.label == source else ""
+            return "lang_not_target", f"record is {res.label}{what} ({res.score:.2f}), expected {self.lang}"
+        if source and source != self.lang:
+            for j, (lab, score) in enumerate(res.turns):
+                if res.judged[j] and lab == source and score >= self.untranslated_score:
+                    return "untranslated_turn", f"turn {idx[j]} is {lab} ({score:.2f})"
+        if res.score < self.min_score:
+            return "lang_low_score", f"{self.lang} score {res.score:.2f} < {self.min_score}"
+        return None
+
+
+class VariantFilter(Filter):
+    """Keep records whose probability of being `variant` (pt-BR or pt-PT) is >= `min_score`."""
+
+    name = "variant"
+
+    def __init__(self, variant: str = "pt-BR", min_score: float = 0.1, model: str | None = None,
+                 roles: Iterable[str] | None = None, rejects: Rejects | None = None):
+        super().__init__(rejects)
+        from corpus.variant import VariantScorer
+
+        if variant not in ("pt-BR", "pt-PT"):
+            raise UsageError(f"variant must be pt-BR or pt-PT, got {variant!r}")
+        self.scorer = VariantScorer(model)
+        self.variant, self.min_score = variant, float(min_score)
+        self.roles = set(roles) if roles else None
+
+    def check(self, rec: Record) -> Verdict:
+        texts = [t.value for t in rec.turns if self.roles is None or t.role in self.roles]
+        p, per_turn = self.scorer.prob_many(texts)
+        rec.meta["variant_ptbr"] = round(p, 4)
+        rec.meta["turn_variant"] = [round(x, 4) for x in per_turn]
+        score = p if self.variant == "pt-BR" else 1.0 - p
+        if score < self.min_score:
+            from corpus.variant import markers
+
+            found = markers(" ".join(texts)) if self.variant == "pt-BR" else []
+            hint = f"; European markers: {', '.join(found[:5])}" if found else ""
+            return "variant_not_target", f"P({self.variant}) = {score:.3f} < {self.min_score}{hint}"
+        return None
+
+
+# name -> (function, defaults). Order is the order they run in.
+CHECKS: dict[str, Any] = {
+    "empty_answer": checks.empty_answer,
+    "too_short": checks.too_short,
+    "placeholders": checks.placeholders,
+    "mojibake": checks.mojibake,
+    "repetition": checks.repetition,
+    "length_ratio": checks.length_ratio,
+    "numbers_changed": checks.numbers_changed,
+    "too_long_for_training": checks.too_long_for_training,
+}
+
+
+class QualityChecks(Filter):
+    """Run the named checks in order; the first that fails gives the reason.
+
+    `params` maps a check name to its keyword arguments, e.g.
+    ``{"length_ratio": {"low": 0.6, "high": 2.0}}``; a name mapped to False is off.
+    """
+
+    name = "checks"
+
+    def __init__(self, params: dict[str, Any] | None = None, rejects: Rejects | None = None, **kw: Any):
+        super().__init__(rejects)
+        params = {**(params or {}), **kw}
+        unknown = set(params) - set(CHECKS)
+        if unknown:
+            raise UsageError(f"unknown check(s): {', '.join(sorted(unknown))}; known: {', '.join(CHECKS)}")
+        self.runs = []
+        for name, fn in CHECKS.items():
+            p = params.get(name, {})
+            if p is False:
+                continue
+            p = {} if p in (True, None) else dict(p)
+            try:  # bind now, so a misspelt parameter fails before any record is read
+                import inspect
+
+                inspect.signature(fn).bind(None, **p)
+            except TypeError as e:
+                raise UsageError(f"check {name}: {e}") from None
+            self.runs.append((fn, p))
+
+    def check(self, rec: Record) -> Verdict:
+        for fn, p in self.runs:
+            v = fn(rec, **p)
+            if v is not None:
+                return v
+        return None
+
+
+_SPACE = re.compile(r"\s+")
+
+
+class Duplicates(Filter):
+    """Drop exact and whitespace/case-normalised duplicates of image + conversation.
+
+    Memory-bounded: only 8-byte digests are kept (two per record seen), never texts.
+    """
+
+    name = "duplicates"
+
+    def __init__(self, normalise: bool = True, rejects: Rejects | None = None):
+        super().__init__(rejects)
+        self.normalise = normalise
+        self.exact: set[bytes] = set()
+        self.loose: set[bytes] = set()
+
+    @staticmethod
+    def _digest(parts: list[str]) -> bytes:
+        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+    def check(self, rec: Record) -> Verdict:
+        parts = [rec.image or ""] + [f"{t.role}\x1e{t.value}" for t in rec.turns]
+        exact = self._digest(parts)
+        if exact in self.exact:
+            return "duplicate", "same image and conversation as an earlier record"
+        self.exact.add(exact)
+        if self.normalise:
+            loose = self._digest([_SPACE.sub(" ", p).strip().lower() for p in parts])
+            if loose in self.loose:
+                return "duplicate", "same image and conversation as an earlier record, up to spaces and case"
+            self.loose.add(loose)
+        return None
+
+
+class Validate(Filter):
+    """The validator's record rules (schema, role_order, empty_turn, placeholder_*) as a stage."""
+
+    name = "validate"
+
+    def __init__(self, rejects: Rejects | None = None):
+        super().__init__(rejects)
+
+    def check(self, rec: Record) -> Verdict:
+        from corpus.validate import record_findings, schema_findings
+
+        found = schema_findings(rec.to_dict(with_meta=False)) or record_findings(rec)
+        return found[0] if found else None
