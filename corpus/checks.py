@@ -80,11 +80,20 @@ def repeated_ngram_ratio(text: str, n: int = 3) -> tuple[float, int]:
     return 1.0 - len(set(grams)) / len(grams), len(grams)
 
 
-def repetition(rec: Record, max_ratio: float = 0.4, n: int = 3, min_ngrams: int = 10) -> Check:
-    """A decoder loop: too many repeated word n-grams in one turn ("em cima de uma caixa, em cima de...")."""
+def repetition(rec: Record, max_ratio: float = 0.4, n: int = 3, min_ngrams: int = 10,
+               source_margin: float = 0.1) -> Check:
+    """A decoder loop: too many repeated word n-grams in one turn ("em cima de uma caixa, em cima de...").
+
+    When the source is kept, repetition the source already had is not the
+    translation's fault ("persona persona persona..." captions exist in
+    LLaVA-Pretrain): the turn must also repeat more than its source + `source_margin`.
+    """
+    src = source_turns(rec)
     for i, t in enumerate(rec.turns):
         ratio, count = repeated_ngram_ratio(t.value, n)
         if count >= min_ngrams and ratio > max_ratio:
+            if src is not None and ratio <= repeated_ngram_ratio(src[i], n)[0] + source_margin:
+                continue
             return "repetition", f"turn {i}: {ratio:.0%} of its {count} word {n}-grams are repeats"
     return None
 

@@ -21,6 +21,7 @@ import re
 from typing import Any, Iterable
 
 from corpus import checks
+from corpus.checks import source_turns
 from corpus.errors import UsageError
 from corpus.record import Record
 from corpus.rejects import Rejects
@@ -50,10 +51,12 @@ class LangIDFilter(Filter):
 
     def check(self, rec: Record) -> Verdict:
         idx = [i for i, t in enumerate(rec.turns) if self.roles is None or t.role in self.roles]
-        res = self.lid.score_record([rec.turns[i].value for i in idx])
+        res = self.lid.score_record([rec.turns[i].value for i in idx], target=self.lang)
         meta = rec.meta
         meta["lang_label"], meta["lang_score"] = res.label, round(res.score, 4)
         meta["turn_lang"] = res.turns
+        if res.merged:
+            meta["lang_merged"] = res.merged
         if res.label is None:
             return None  # nothing with letters to judge: other checks handle empty records
         source = meta.get("source_lang") or self.source
@@ -61,9 +64,12 @@ class LangIDFilter(Filter):
             what = " (the source language)" if res.label == source else ""
             return "lang_not_target", f"record is {res.label}{what} ({res.score:.2f}), expected {self.lang}"
         if source and source != self.lang:
+            src = source_turns(rec)
             for j, (lab, score) in enumerate(res.turns):
                 if res.judged[j] and lab == source and score >= self.untranslated_score:
                     return "untranslated_turn", f"turn {idx[j]} is {lab} ({score:.2f})"
+                if res.judged[j] and src is not None and rec.turns[idx[j]].value.strip() == src[idx[j]].strip():
+                    return "untranslated_turn", f"turn {idx[j]} is identical to its source"
         if res.score < self.min_score:
             return "lang_low_score", f"{self.lang} score {res.score:.2f} < {self.min_score}"
         return None

@@ -43,6 +43,18 @@ _NOISE = re.compile(
 _ISO3 = {"por": "pt", "eng": "en", "spa": "es", "fra": "fr", "ita": "it", "deu": "de", "glg": "gl",
          "cat": "ca", "nld": "nl", "ron": "ro", "lat": "la"}
 MIN_CHARS = 20  # below this a lone turn is pooled with the record's other short turns
+# lid.176 splits short Portuguese between pt and its neighbours ("o mapa do novo estado
+# de méxico do colorado" -> es 0.85). Words and letters Spanish does not have decide it.
+_NEIGHBOURS = {"es", "gl", "it", "ca", "fr", "ro", "oc", "an", "ast", "la", "eo", "pms", "lmo"}
+_PT_ONLY = re.compile(r"[ãõç]|\b(?:um|uma|uns|umas|do|dos|da|na|nas|não|são|também|você|pelo|pela|pelos|"
+                      r"pelas|ao|aos|às|é|em|com|muito|isso|isto|uma|fotografia)\b")
+_ES_ONLY = re.compile(r"[ñ¿¡]|\b(?:el|los|las|del|un|una|unos|unas|y|en|con|es|muy|pero|lo|al|hay|ese|eso)\b")
+
+
+def portuguese_evidence(text: str) -> tuple[int, int]:
+    """(Portuguese-only hits, Spanish-only hits) in lowercase text."""
+    low = text.lower()
+    return len(_PT_ONLY.findall(low)), len(_ES_ONLY.findall(low))
 
 
 def clean_for_lid(text: str) -> str:
@@ -90,6 +102,7 @@ class RecordLang:
     turns: list[list] = field(default_factory=list)  # [[label, score], ...] aligned with the input texts
     pooled: list[int] = field(default_factory=list)  # turns too short alone, judged together
     judged: list[bool] = field(default_factory=list)  # True where the turn was judged on its own
+    merged: str | None = None  # a neighbour label whose mass was given to pt (see portuguese_evidence)
 
 
 class LangID:
@@ -115,8 +128,13 @@ class LangID:
         p, lab = self.predict_clean(cleaned)[0]
         return lab, p
 
-    def score_record(self, texts: list[str]) -> RecordLang:
-        """Score each text (turn) and the record; short turns are pooled, never dropped."""
+    def score_record(self, texts: list[str], target: str | None = None) -> RecordLang:
+        """Score each text (turn) and the record; short turns are pooled, never dropped.
+
+        With ``target="pt"``, a record labelled as a neighbour language (es, gl, it...)
+        whose text has clearly more Portuguese-only than Spanish-only words is given
+        to pt, with the two labels' mass added up.
+        """
         turns: list[list] = [[None, 0.0]] * len(texts)
         judged = [False] * len(texts)
         weights: dict[str, float] = {}
@@ -150,4 +168,9 @@ class LangID:
         if not total:
             return RecordLang(None, 0.0, turns, short, judged)
         label = max(weights, key=weights.__getitem__)
+        if target == "pt" and label in _NEIGHBOURS:
+            pt_hits, es_hits = portuguese_evidence(" ".join(texts))
+            if pt_hits >= 2 and pt_hits > 2 * es_hits:
+                score = (weights[label] + weights.get("pt", 0.0)) / total
+                return RecordLang("pt", score, turns, short, judged, merged=label)
         return RecordLang(label, weights[label] / total, turns, short, judged)

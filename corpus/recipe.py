@@ -128,7 +128,7 @@ class Recipe:
                    str(doc.get("description") or ""), extra)
 
     def override(self, assignments: list[str]) -> None:
-        """Apply ``stage.param=value`` (value read as YAML). ``stage`` may be read/write or a stage name."""
+        """Apply ``stage.param[.sub]=value`` (value read as YAML); `stage` is read, write or a stage name."""
         import yaml
 
         for a in assignments:
@@ -138,16 +138,21 @@ class Recipe:
                 raise UsageError(f"--set {a!r}: expected stage.param=value, e.g. langid.min_score=0.9")
             value = yaml.safe_load(raw) if raw.strip() else None
             if stage == "read":
-                self.read[param] = value
+                hits = [self.read]
             elif stage == "write":
-                self.write[param] = value
+                hits = [self.write]
             else:
                 hits = [p for n, p in self.stages if n == stage]
                 if not hits:
                     raise UsageError(f"--set {a!r}: the recipe has no {stage!r} stage "
                                      f"(it has: {', '.join(n for n, _ in self.stages)})")
-                for p in hits:
-                    p[param] = value
+            *path, last = param.split(".")  # checks.length_ratio.low=0.5 reaches a nested mapping
+            for p in hits:
+                for k in path:
+                    if not isinstance(p.get(k), dict):
+                        p[k] = {}
+                    p = p[k]
+                p[last] = value
 
     def resolved(self) -> list[dict[str, Any]]:
         return [{"read": self.read}, *({n: p} for n, p in self.stages), {"write": self.write}]
@@ -165,6 +170,8 @@ def run_recipe(path: str | os.PathLike, *, input: str | os.PathLike | None = Non
     for key, value in (("path", input),):
         if value is not None:
             r.read[key] = str(value)
+    if output is not None and rejects is None:
+        rejects = f"{output}.rejects.jsonl"  # a new output never shares the recipe's rejects file
     for key, value in (("path", output), ("rejects", rejects), ("stats", stats)):
         if value is not None:
             r.write[key] = str(value)
