@@ -7,7 +7,7 @@ FROM (
          round(avg(chars), 1) AS mean_chars,
          quantile_disc(chars, [0.1, 0.5, 0.9, 0.99]) AS q,
          max(chars) AS max_chars,
-         count(*) FILTER (WHERE trim(value) = '') AS empty_turns
+         count(*) FILTER (WHERE chars < 8 AND trim(value) = '') AS empty_turns
   FROM turns
   GROUP BY role
 )

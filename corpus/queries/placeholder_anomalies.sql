@@ -9,7 +9,7 @@ WITH r AS (
          (conversations[1].value LIKE '%<image>%'
           AND NOT (trim(conversations[1].value) LIKE '<image>%' OR trim(conversations[1].value) LIKE '%<image>')) AS inside,
          -- damaged forms a translator leaves: <imagem>, < image >, &lt;image&gt;, -imagem>, [image] ...
-         len(list_filter(conversations, lambda t: t.value ILIKE '%imag%' AND regexp_matches(
+         len(list_filter(conversations, lambda t: (contains(t.value, 'mag') OR contains(t.value, 'MAG')) AND regexp_matches(
              replace(t.value, '<image>', ''),
              '&lt;\s*imag(e|em)\s*&gt;|<\s*/?\s*imag(e|em)\s*/?\s*>|[-\[{]\s*imag(e|em)\s*[>\]}]|<\s*imag(e|em)\b|\bimag(e|em)\s*>',
              'i'))) AS mangled

@@ -1,7 +1,8 @@
 -- Residual English by role: share of common English function words; a turn of 5+ words with 20%+ of them is flagged.
 -- requires: turns
 WITH s AS (
-  SELECT role, word_count(value) AS words, english_function_words(value) AS en FROM turns
+  SELECT role, len(toks) AS words, english_tokens(toks) AS en
+  FROM (SELECT *, tokens(value) AS toks FROM turns)
 )
 SELECT role, count(*) AS turns, sum(words) AS words,
        round(100.0 * sum(en) / nullif(sum(words), 0), 2) AS english_pct,

@@ -1,7 +1,8 @@
 -- The turns most likely left in English: highest share of English function words (5+ words, 20%+ share).
 -- requires: turns
 WITH s AS (
-  SELECT record_id, idx, role, value, word_count(value) AS words, english_function_words(value) AS en FROM turns
+  SELECT record_id, idx, role, value, len(toks) AS words, english_tokens(toks) AS en
+  FROM (SELECT *, tokens(value) AS toks FROM turns)
 )
 SELECT record_id, idx, role, words, round(en / words, 2) AS english_share, left(value, 100) AS preview
 FROM s WHERE words >= 5 AND en >= 0.2 * words
