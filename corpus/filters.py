@@ -182,12 +182,12 @@ class Duplicates(Filter):
         exact = self._digest(parts)
         if exact in self.exact:
             return "duplicate", "same image and conversation as an earlier record"
-        self.exact.add(exact)
         if self.normalise:
             loose = self._digest([_SPACE.sub(" ", p).strip().lower() for p in parts])
             if loose in self.loose:
                 return "duplicate", "same image and conversation as an earlier record, up to spaces and case"
             self.loose.add(loose)
+        self.exact.add(exact)  # only kept records are remembered
         return None
 
 
