@@ -64,11 +64,13 @@ class LangIDFilter(Filter):
             what = " (the source language)" if res.label == source else ""
             return "lang_not_target", f"record is {res.label}{what} ({res.score:.2f}), expected {self.lang}"
         if source and source != self.lang:
-            src = source_turns(rec)
+            src = source_turns(rec) if "source_conversations" in rec.extra else None
             for j, (lab, score) in enumerate(res.turns):
-                if res.judged[j] and lab == source and score >= self.untranslated_score:
+                if not res.judged[j]:
+                    continue
+                if lab == source and score >= self.untranslated_score:
                     return "untranslated_turn", f"turn {idx[j]} is {lab} ({score:.2f})"
-                if res.judged[j] and src is not None and rec.turns[idx[j]].value.strip() == src[idx[j]].strip():
+                if src is not None and rec.turns[idx[j]].value.strip() == src[idx[j]].strip():
                     return "untranslated_turn", f"turn {idx[j]} is identical to its source"
         if res.score < self.min_score:
             return "lang_low_score", f"{self.lang} score {res.score:.2f} < {self.min_score}"

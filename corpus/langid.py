@@ -30,15 +30,14 @@ from pathlib import Path
 from corpus.errors import UsageError
 
 # One pass removes everything that carries no language. Boxes first, so their
-# numbers go with their brackets.
+# numbers go with their brackets. Kept cheap: this runs on every turn.
 _NOISE = re.compile(
     r"<image>"
     r"|\[\s*-?\d*\.?\d+(?:\s*,\s*-?\d*\.?\d+)+\s*\]"  # [0.12, 0.34, 0.56, 0.78]
     r"|(?:https?://|www\.)\S+"
-    r"|\S+@\S+\.\w+"
     r"|\d+(?:[.,:/hx]\d+)*(?:st|nd|rd|th|º|ª|%)?"
-    r"|\s+"
 )
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
 # GlotLID speaks ISO 639-3 + script; map the few codes this project cares about.
 _ISO3 = {"por": "pt", "eng": "en", "spa": "es", "fra": "fr", "ita": "it", "deu": "de", "glg": "gl",
          "cat": "ca", "nld": "nl", "ron": "ro", "lat": "la"}
@@ -58,8 +57,10 @@ def portuguese_evidence(text: str) -> tuple[int, int]:
 
 
 def clean_for_lid(text: str) -> str:
-    """Text with placeholders, boxes, URLs, numbers and line breaks removed."""
-    return _NOISE.sub(" ", text).strip()
+    """Text with placeholders, boxes, URLs, e-mail addresses, numbers and line breaks removed."""
+    if "@" in text:  # the e-mail pattern is slow; most turns have no "@"
+        text = _EMAIL.sub(" ", text)
+    return _NOISE.sub(" ", text).replace("\n", " ").replace("\r", " ").strip()
 
 
 def default_model_path() -> Path:
@@ -85,7 +86,17 @@ def load_model(path: str):
     return fasttext.load_model(path)
 
 
+_LABELS: dict[str, str] = {}
+
+
 def _label(raw: str) -> str:
+    lab = _LABELS.get(raw)
+    if lab is None:
+        lab = _LABELS[raw] = _parse_label(raw)
+    return lab
+
+
+def _parse_label(raw: str) -> str:
     lab = raw[9:] if raw.startswith("__label__") else raw
     if "_" in lab:  # GlotLID: por_Latn
         code = lab.split("_", 1)[0]
@@ -137,40 +148,43 @@ class LangID:
         """
         turns: list[list] = [[None, 0.0]] * len(texts)
         judged = [False] * len(texts)
-        weights: dict[str, float] = {}
+        weights: dict[str, float] = {}  # raw fastText labels -> probability mass x length
         total = 0
         short: list[int] = []
         short_text: list[str] = []
+        predict, k, min_chars = self._predict, self.k, self.min_chars
         for i, text in enumerate(texts):
-            cleaned = _NOISE.sub(" ", text).strip()
+            cleaned = clean_for_lid(text)
             n = len(cleaned)
             if n == 0:
                 continue
-            if n < self.min_chars:
+            if n < min_chars:
                 short.append(i)
                 short_text.append(cleaned)
                 continue
-            preds = self.predict_clean(cleaned)
-            turns[i] = [preds[0][1], round(preds[0][0], 4)]
+            preds = predict(cleaned + "\n", k, 0.0, "strict")
+            turns[i] = [_label(preds[0][1]), round(preds[0][0], 4)]
             judged[i] = True
             total += n
             for p, lab in preds:
                 weights[lab] = weights.get(lab, 0.0) + p * n
         if short:
             pooled = " ".join(short_text)
-            preds = self.predict_clean(pooled)
+            preds = predict(pooled + "\n", k, 0.0, "strict")
+            pair = [_label(preds[0][1]), round(preds[0][0], 4)]
             for i in short:
-                turns[i] = [preds[0][1], round(preds[0][0], 4)]
+                turns[i] = pair
             n = len(pooled)
             total += n
             for p, lab in preds:
                 weights[lab] = weights.get(lab, 0.0) + p * n
         if not total:
             return RecordLang(None, 0.0, turns, short, judged)
-        label = max(weights, key=weights.__getitem__)
+        raw = max(weights, key=weights.__getitem__)
+        label = _label(raw)
         if target == "pt" and label in _NEIGHBOURS:
             pt_hits, es_hits = portuguese_evidence(" ".join(texts))
             if pt_hits >= 2 and pt_hits > 2 * es_hits:
-                score = (weights[label] + weights.get("pt", 0.0)) / total
-                return RecordLang("pt", score, turns, short, judged, merged=label)
-        return RecordLang(label, weights[label] / total, turns, short, judged)
+                pt_mass = sum(w for lab, w in weights.items() if _label(lab) == "pt")
+                return RecordLang("pt", (weights[raw] + pt_mass) / total, turns, short, judged, merged=label)
+        return RecordLang(label, weights[raw] / total, turns, short, judged)
