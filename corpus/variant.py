@@ -2,39 +2,46 @@
 
 lid.176 has a single ``pt`` label, and MT engines leak European forms
 (``equipa``, ``autocarro``, ``estão a sugerir``, ``facto``, ``económico``,
-``diga-me``). This scorer is the project's own: a logistic regression over
+``diga-me``). This scorer is the project's own: a naive-Bayes log-ratio model over
 
-* marker groups, written by hand from knowledge of the two norms (never read
-  off the evaluation half): lexical pairs (``equipa``/``equipe``,
-  ``telemóvel``/``celular``, ``planear``/``planejar``, city names…),
-  orthography (``ó``/``é`` against ``ô``/``ê`` before a nasal consonant and a
-  vowel, pre-1990 mute consonants ``acção``/``actual``, ``-ámos``), syntax
-  (``estar a`` + infinitive against ``estar`` + gerund, ``num``/``numa``
-  against ``em um``, sentence-initial clitics ``Me diga``, hyphenated enclisis);
-* words (``w:``) and 3-letter word endings (``s:``), which pick up style.
+* marker groups (``g:``), written by hand from knowledge of the two norms:
+  lexical pairs (``equipa``/``equipe``, ``telemóvel``/``celular``,
+  ``planear``/``planejar``, city names...), orthography (``ó``/``é`` against
+  ``ô``/``ê`` before a nasal consonant and a vowel, pre-1990 mute consonants
+  ``acção``/``actual``, ``-ámos``), syntax (``estar a`` + infinitive against
+  ``estar`` + gerund, ``num``/``numa`` against ``em um``, ``ter de``/``ter que``,
+  sentence-initial clitics ``Me diga``, hyphenated enclisis, article before a
+  possessive ``a sua``), typography (``380 000``, guillemets);
+* words (``w:``), word bigrams (``b:``) and 3-letter endings (``s:``), counted
+  once per text so that style evidence does not grow with answer length.
 
-Features are counts, so the logit of a text is the sum of its words'
-evidence: a 3-sentence document adds the evidence of its sentences, and a
-record's probability is the same sum over its turns.
+A text's logit is bias + the sum of its features' weights, so evidence adds
+up: a 3-sentence document, or a record's turns, are scored by adding their
+evidence (`prob_many`).
 
 How the weights in ``corpus/data/variant_model.json`` were derived
 (``python bench/variant_eval.py --fit`` reproduces them; numpy only):
-L2-regularised logistic regression (Adam, 400 full-batch steps, l2=1e-3,
-features seen in >= 2 training sentences) fitted on NTREX-128 dev lines
-1-499 (``ntrex128.dev.pt-BR`` = 1, ``.pt-PT`` = 0; 998 sentences). Lines
-500-998 are never seen in fitting and are the held-out evaluation.
+multinomial naive-Bayes log-ratios (add-1 smoothing, features seen >= 2 times)
+fitted on NTREX-128 dev lines 1-499 (``ntrex128.dev.pt-BR`` = 1, ``.pt-PT`` = 0)
+plus 13,575 pairs of pt_BR/pt gettext translations of the same UI messages
+found in this machine's ``/usr/share/locale`` (gtk, coreutils, apt..., weight
+0.05 each: a different domain, a little help), then Platt-scaled on 2-fold
+out-of-fold scores inside lines 1-499. The marker lists were written looking
+only at lines 1-499. Lines 500-998 are never seen in fitting.
 
-Held-out figures (``python bench/variant_eval.py``; threshold 0.5):
+Accuracy at P = 0.5 (``python bench/variant_eval.py``):
 
-====================================  ==========  ===================
-fit on -> evaluate on                 sentences   3-sentence documents
-====================================  ==========  ===================
-lines 1-499 -> 500-998 (shipped)      see below   see below
-lines 500-998 -> 1-499 (swap check)   see below   see below
-====================================  ==========  ===================
+=====================================  =========  ====================
+fitted on -> evaluated on              sentences  3-sentence documents
+=====================================  =========  ====================
+lines 1-499 -> 500-998 (shipped)       0.768      0.892
+lines 500-998 -> 1-499 (swap check)    0.796      0.925
+=====================================  =========  ====================
 
-(The figures are filled in from the evaluation script's output; see the
-``eval`` key of the model JSON, written by the fit.)
+Below the issue's targets (0.85 / 0.95): many NTREX pairs differ only in the
+two translators' style, which 499 training pairs cannot teach. The markers
+themselves are reliable (see tests/test_variant.py); neutral text drifts
+around 0.5, so filter thresholds are set low (recipes/*.yaml).
 
 Example:
     >>> s = VariantScorer()
