@@ -7,8 +7,8 @@ slow (about 15-30 sentences/s on this machine), so it is opt-in: ``--qe e5``.
 Threshold: on 80 NTREX sentences translated by Bergamot, cosine(source,
 translation) was 0.842 at minimum (median 0.889); against a wrong sentence
 (the translation of another line) it was 0.781 at median, 0.814 at the 95th
-percentile and 0.85 at most. 0.83 drops no good pair of that sample and
-catches about 97 % of unrelated ones.
+percentile, 0.833 at the 99th and 0.85 at most. 0.83 drops no good pair of that sample and
+catches 95-99 % of unrelated ones.
 
 Reason: low_semantic_similarity. Scores go to meta["qe_e5"] (lowest turn) and
 meta["turn_qe"] (one per turn; null where not judged).
