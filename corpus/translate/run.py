@@ -190,7 +190,7 @@ def translate_texts(texts: list[str], engine: Any, memory: Any = None, workers: 
         raise EngineFailed(f"{eng.name} failed on {src[:60]!r}: {error}")
     out = []
     for i, p in enumerate(plans):
-        text, probs = p.assemble(found, self.pool.failed)
+        text, probs = p.assemble(found, pool.failed)
         for r, d in probs or turn_problems(p.source, text):
             if problems is not None:
                 problems.append((i, r, d))
