@@ -45,7 +45,15 @@ def test_overrides_are_typed_and_unknown_keys_refused():
         parse_overrides(["lr"])
 
 
-@pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))
+TRAIN_RECIPES = sorted(p.name for p in RECIPES.glob("*.yaml") if "\nprocess:" not in p.read_text(encoding="utf-8"))
+
+
+def test_curation_pipelines_are_refused_with_a_pointer_to_corpus_run():
+    with pytest.raises(UsageError, match="corpus run"):
+        load_recipe(RECIPES / "ptbr-instruct.yaml")
+
+
+@pytest.mark.parametrize("recipe", TRAIN_RECIPES)
 def test_bundled_recipes_load_and_comment_every_value(recipe):
     configs = load_recipe(RECIPES / recipe)
     assert configs and all(isinstance(c, TrainConfig) for c in configs)

@@ -151,6 +151,8 @@ def load_recipe(path: str | Path | None, overrides: list[str] | dict | None = No
             raise UsageError(f"{p}: not valid YAML: {' '.join(str(e).split())}") from None
         if not isinstance(raw, dict):
             raise UsageError(f"{p}: a recipe is a mapping of key: value")
+        if "process" in raw:
+            raise UsageError(f"{p}: this is a curation pipeline (it has `process:`); run it with `corpus run {p}`")
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
     stages = raw.pop("stages", None) or [{}]
     if not isinstance(stages, list) or not all(isinstance(s, dict) for s in stages):
