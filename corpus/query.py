@@ -77,7 +77,7 @@ def _read_sql(path: Path, sample_size: int) -> str:
         return f"read_parquet({q(path)})"
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         raise UnusableInput(path, "format", "unknown extension; use .json, .jsonl or .parquet")
-    return f"read_json({q(path)}, format='auto', sample_size={sample_size}, maximum_object_size=268435456)"
+    return f"read_json({q(path)}, format='auto', sample_size={sample_size})"
 
 
 def _turn_list(col: str, typ: str | None) -> str:
@@ -212,6 +212,10 @@ def _macros(con) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP MACRO english_tokens(toks) AS
         len(list_filter(toks, lambda w: list_contains([{", ".join(q(w) for w in words)}], w)))""")
     con.execute("CREATE OR REPLACE TEMP MACRO english_function_words(s) AS english_tokens(tokens(s))")
+    # One RE2 DFA pass, no allocation: a cheap gate before counting tokens, which
+    # skips almost every turn of a translated corpus.
+    con.execute(f"""CREATE OR REPLACE TEMP MACRO has_english(s) AS
+        regexp_matches(s, {q(chr(92) + "b(?:" + "|".join(sorted(set(ENGLISH_FUNCTION_WORDS))) + ")" + chr(92) + "b")}, 'i')""")
 
 
 def _chars(col: str) -> str:
@@ -246,7 +250,8 @@ def open_corpus(inputs: Iterable[str | os.PathLike], rejects: str | os.PathLike 
     con.execute(f"""CREATE OR REPLACE TEMP VIEW records AS
         SELECT id, image, len(conversations) AS n_turns, {_chars('conversations')} AS chars,
           CAST(coalesce(list_sum(list_transform(conversations,
-            lambda t: len(string_split(t.value, '<image>')) - 1)), 0) AS BIGINT) AS placeholders,
+            lambda t: CASE WHEN contains(t.value, '<image>') THEN len(string_split(t.value, '<image>')) - 1
+                           ELSE 0 END)), 0) AS BIGINT) AS placeholders,
           coalesce(category_key, CASE WHEN image IS NULL THEN 'text-only'
                                       WHEN contains(image, '/') THEN split_part(image, '/', 1)
                                       ELSE '(no folder)' END) AS category,

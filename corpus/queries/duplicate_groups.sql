@@ -8,7 +8,7 @@ WITH k AS (
               '<image>', ''), ' ', ''), chr(10), ''))) AS norm_key
   FROM records
 )
-SELECT count(*) AS records, any_value(image) AS image, list(id ORDER BY id)[1:5] AS example_ids,
+SELECT count(*) AS records, any_value(image) AS image, min(id, 5) AS example_ids,
        left(any_value(last_turn), 100) AS last_turn
 FROM k GROUP BY norm_key HAVING count(*) > 1
 ORDER BY records DESC, example_ids LIMIT 50

@@ -7,7 +7,8 @@ FROM (
          round(avg(chars), 1) AS mean_chars,
          quantile_disc(chars, [0.1, 0.5, 0.9, 0.99]) AS q,
          max(chars) AS max_chars,
-         count(*) FILTER (WHERE chars < 8 AND trim(value) = '') AS empty_turns
+         -- CASE evaluates trim() only on short turns; AND would trim every turn
+         count(*) FILTER (WHERE CASE WHEN chars < 8 THEN trim(value) = '' ELSE false END) AS empty_turns
   FROM turns
   GROUP BY role
 )

@@ -1,6 +1,6 @@
 -- <image> placeholder anomalies (same rule codes as `corpus validate`), with example ids.
 -- requires: records
-WITH r AS (
+WITH r AS MATERIALIZED (  -- one scan, read by the four rules below
   SELECT id, image, placeholders,
          -- a placeholder outside the first turn, or a first turn that is not human
          len(list_filter(conversations, lambda t, i: contains(t.value, '<image>')
@@ -21,5 +21,5 @@ f AS (
   UNION ALL SELECT 'placeholder_position', id FROM r WHERE misplaced > 0 OR inside
   UNION ALL SELECT 'placeholder_mangled', id FROM r WHERE mangled > 0
 )
-SELECT rule, count(*) AS records, list(id ORDER BY id)[1:5] AS example_ids
+SELECT rule, count(*) AS records, min(id, 5) AS example_ids
 FROM f GROUP BY rule ORDER BY records DESC, rule

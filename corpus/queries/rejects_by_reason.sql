@@ -2,5 +2,5 @@
 -- requires: rejects
 SELECT reason, stage, count(*) AS records,
        round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct,
-       list(id ORDER BY id)[1:5] AS example_ids
+       min(id, 5) AS example_ids
 FROM rejects GROUP BY reason, stage ORDER BY records DESC, reason

@@ -1,7 +1,7 @@
 -- Residual English by role: share of common English function words; a turn of 5+ words with 20%+ of them is flagged.
 -- requires: turns
 WITH s AS (
-  SELECT role, len(toks) AS words, english_tokens(toks) AS en
+  SELECT role, len(toks) AS words, CASE WHEN has_english(value) THEN english_tokens(toks) ELSE 0 END AS en
   FROM (SELECT *, tokens(value) AS toks FROM turns)
 )
 SELECT role, count(*) AS turns, sum(words) AS words,
