@@ -252,9 +252,10 @@ def open_corpus(inputs: Iterable[str | os.PathLike], rejects: str | os.PathLike 
           CAST(coalesce(list_sum(list_transform(conversations,
             lambda t: CASE WHEN contains(t.value, '<image>') THEN len(string_split(t.value, '<image>')) - 1
                            ELSE 0 END)), 0) AS BIGINT) AS placeholders,
+          -- a top folder named like a dataset (coco/, gqa/, ocr_vqa/), not a numbered shard (00001/)
           coalesce(category_key, CASE WHEN image IS NULL THEN 'text-only'
-                                      WHEN contains(image, '/') THEN split_part(image, '/', 1)
-                                      ELSE '(no folder)' END) AS category,
+                                      WHEN contains(image, '/') AND regexp_matches(split_part(image, '/', 1), '[A-Za-z]')
+                                      THEN split_part(image, '/', 1) ELSE 'image' END) AS category,
           source_file{mcols}, meta, conversations{src_cols}
         FROM _corpus""")
     src_unnest = ", unnest(source_conversations) AS s" if has_source else ""

@@ -173,7 +173,7 @@ def test_cli_table_csv_json_and_files(tmp_path, rich):
     out = tmp_path / "mix.json"
     assert cli(rich, "--named", "source_mix", "-o", out).exit_code == 0
     mix = {r["category"]: r["records"] for r in json.loads(out.read_text())}
-    assert mix == {"(no folder)": 3, "coco": 1, "text-only": 1}
+    assert mix == {"image": 3, "coco": 1, "text-only": 1}
 
 
 def test_list_names_every_sql_file():

@@ -1,4 +1,4 @@
--- Mix by input file and category (the record's source/dataset key, else the image's top folder, else text-only).
+-- Mix by input file and category (the record's source/dataset key, else the image's top folder like coco/, else image or text-only).
 -- requires: records
 SELECT source_file, category, count(*) AS records,
        round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS pct,
