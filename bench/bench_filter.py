@@ -12,7 +12,7 @@ stage has work to do.
 LID is timed on the same turn strings three ways, side by side, best of 3:
   * stage: `LangIDFilter.check` over the records (cleaning, pooling, meta);
   * bare predict: `model.predict(text.replace("\\n", " "))` per turn, the usual loop;
-  * bare low-level: `model.f.predict(cleaned + "\\n", 3, 0.0, "strict")` on text already
+  * bare low-level: `model.f.predict(cleaned + "\\n", 1, 0.0, "strict")` on text already
     cleaned: fastText alone, the floor no wrapper can beat.
 The whole filter (langid, variant, checks, duplicates; rejects and stats
 written) runs as a subprocess so its peak RSS is its own.
@@ -98,7 +98,7 @@ def bench_lid(path: Path, limit: int) -> dict:
 
     def run_low():
         for t in cleaned:
-            low(t + "\n", 3, 0.0, "strict")
+            low(t + "\n", 1, 0.0, "strict")
 
     best = {}
     for _ in range(3):  # interleaved, best of 3: the machine is shared
