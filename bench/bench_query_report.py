@@ -8,6 +8,9 @@ The report runs in a child process, whose peak RSS comes from getrusage.
 
     python bench/bench_query_report.py [--records 158000] [--repeat 2] [--keep DIR] [--lang en|pt]
 
+--lang translated adds meta scores, kept source turns and a 1 % rejects file, so
+every named query runs (the file is then ~770 MB: pt-BR text plus its source).
+
 Targets (issue 5): each named query <= 3x the bare count, report <= 30 s, peak RSS <= 1 GB.
 """
 from __future__ import annotations
@@ -46,10 +49,16 @@ def portuguese(base: list[dict]) -> list[dict]:
     return out
 
 
-def make_corpus(path: Path, n: int, lang: str = "en") -> None:
-    base = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    if lang == "pt":
-        base = portuguese(base)
+def make_corpus(path: Path, n: int, lang: str = "en") -> Path | None:
+    """Write the corpus; for "translated" also meta scores, kept source turns and a rejects file."""
+    source = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    base = portuguese(source) if lang in ("pt", "translated") else source
+    if lang == "translated":
+        for i, (r, src) in enumerate(zip(base, source)):
+            r["source_conversations"] = src["conversations"]
+            r["meta"] = {"lang_label": "pt", "lang_score": round(0.5 + (i % 50) / 100, 2),
+                         "variant_ptbr": round(0.3 + (i % 70) / 100, 2), "engine": "bergamot"}
+    rejects = path.with_suffix(".rejects.jsonl") if lang == "translated" else None
     with open(path, "w", encoding="utf-8") as f:
         f.write("[\n")
         for i in range(n):
@@ -57,6 +66,14 @@ def make_corpus(path: Path, n: int, lang: str = "en") -> None:
             r["id"] = f"{r['id']}-{i // len(base)}"
             f.write(("" if i == 0 else ",\n") + json.dumps(r, ensure_ascii=False))
         f.write("\n]\n")
+    if rejects:  # 1 % rejected, in corpus.rejects' line format
+        with open(rejects, "w", encoding="utf-8") as f:
+            for i in range(n // 100):
+                r = dict(source[i % len(source)], id=f"rej-{i}")
+                reason = ("lang_not_target", "placeholder_missing", "untranslated_turn")[i % 3]
+                f.write(json.dumps({"id": r["id"], "stage": "filter", "reasons": [reason], "detail": "",
+                                    "record": r}, ensure_ascii=False) + "\n")
+    return rejects
 
 
 def timed(con, sql: str) -> float:
@@ -70,12 +87,14 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=158_000)
     ap.add_argument("--repeat", type=int, default=2, help="runs per query; the best ratio is kept")
     ap.add_argument("--keep", type=Path, help="generate (or reuse) the corpus here instead of a temp dir")
-    ap.add_argument("--lang", choices=["en", "pt"], default="en",
-                    help="pt: turn texts swapped for real pt-BR sentences (NTREX-128), like a translated corpus")
+    ap.add_argument("--lang", choices=["en", "pt", "translated"], default="en",
+                    help="pt: turn texts swapped for real pt-BR sentences (NTREX-128); translated: pt plus meta "
+                         "scores, kept source turns and a rejects file, so every named query runs")
     args = ap.parse_args()
-    if not SAMPLE.exists():
-        print(f"skip: {SAMPLE} is absent (real data lives in ../shared/data)")
-        return 0
+    for needed in [SAMPLE] + ([PT_BR] if args.lang != "en" else []):
+        if not needed.exists():
+            print(f"skip: {needed} is absent (real data lives in ../shared/data)")
+            return 0
 
     from corpus.queries import named_queries
     from corpus.query import open_corpus, q
@@ -84,6 +103,7 @@ def main() -> int:
     folder = args.keep or Path(tmp.name)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"llava_{args.lang}_{args.records}.json"
+    rejects = path.with_suffix(".rejects.jsonl") if args.lang == "translated" else None
     if not path.exists():
         t = time.perf_counter()
         make_corpus(path, args.records, args.lang)
@@ -92,7 +112,7 @@ def main() -> int:
     bare_sql = f"SELECT count(*) FROM read_json({q(path)})"
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     rows = []
-    with open_corpus([path]) as c:
+    with open_corpus([path], rejects) as c:
         for name, nq in named_queries().items():
             if nq.missing(c.catalog):
                 rows.append((name, None, None, None, f"skipped: needs {', '.join(nq.missing(c.catalog))}"))
@@ -113,7 +133,8 @@ def main() -> int:
 
     out = folder / "report.html"
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "corpus", "report", str(path), "-o", str(out)],
+    extra = ["--rejects", str(rejects)] if rejects else []
+    done = subprocess.run([sys.executable, "-m", "corpus", "report", str(path), "-o", str(out), *extra],
                           capture_output=True, text=True, cwd=ROOT)
     took = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
