@@ -38,7 +38,8 @@ def _message(e: BaseException) -> tuple[str, int]:
         return f"{e.filename}: permission denied", 2
     if isinstance(e, OSError):
         return f"{getattr(e, 'filename', '') or ''}: {e.strerror or e}".lstrip(": "), 2
-    return f"unexpected {type(e).__name__}: {e} (run with --debug for the traceback)", 2
+    text = " ".join(str(e).split())
+    return f"unexpected {type(e).__name__}: {text} (run with --debug for the traceback)", 2
 
 
 def command(*args, **kwargs):

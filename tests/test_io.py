@@ -150,3 +150,17 @@ def test_orphan_temp_files_of_killed_writers_are_removed(tmp_path):
     write_text_atomic(tmp_path / "out.json", "[]")
     assert not orphan.exists() and live.exists()
     assert (tmp_path / "out.json").read_text() == "[]"
+
+
+def test_atomic_files_get_the_usual_mode(tmp_path):
+    import os
+    import stat
+
+    from corpus.atomic import write_text_atomic
+
+    mask = os.umask(0o022)
+    try:
+        p = write_text_atomic(tmp_path / "report.html", "<html></html>")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644
