@@ -20,22 +20,26 @@ def need_shared(*parts: str) -> Path:
     return p
 
 
-def synthetic_corpus(n: int = 158_000, name: str = "synthetic_158k.json") -> Path:
-    """Replicate the 50 real instruct records with new ids until `n` records (~230 MB at 158k)."""
-    out = WORK / name
-    if out.exists():
-        return out
-    src = json.loads(need_shared("llava", "llava_instruct_sample50.json").read_text())
-    WORK.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+def write_replicated(path: Path, n: int, source: list[dict], make=None) -> Path:
+    """Write a JSON list of `n` records cycling through `source`; `make(record, i)` renames them."""
+    make = make or (lambda r, i: dict(r, id=f"{r['id']}-{i:06d}"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("[\n")
         for i in range(n):
-            r = dict(src[i % len(src)])
-            r["id"] = f"{r['id']}-{i:06d}"
-            f.write(("" if i == 0 else ",\n") + json.dumps(r, ensure_ascii=False))
+            f.write(("" if i == 0 else ",\n") + json.dumps(make(source[i % len(source)], i), ensure_ascii=False))
         f.write("\n]\n")
-    os.replace(tmp, out)
+    os.replace(tmp, path)
+    return path
+
+
+def synthetic_corpus(n: int = 158_000, name: str = "synthetic_158k.json", make=None) -> Path:
+    """Replicate the 50 real instruct records with new ids until `n` records (~300 MB at 158k)."""
+    out = WORK / name
+    if not out.exists():
+        src = json.loads(need_shared("llava", "llava_instruct_sample50.json").read_text())
+        write_replicated(out, n, src, make)
     return out
 
 

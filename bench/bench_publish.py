@@ -21,23 +21,13 @@ import os
 import shutil
 import sys
 
-from _common import WORK, need_shared, run_child
+from _common import WORK, run_child, synthetic_corpus
 
 
 def corpus(n: int) -> str:
-    out = WORK / f"publish_{n}.json"
-    if not out.exists():
-        src = json.loads(need_shared("llava", "llava_instruct_sample50.json").read_text())
-        WORK.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("[\n")
-            for i in range(n):
-                r = dict(src[i % len(src)], id=f"r{i:07d}", image=f"{i // 3:07d}.jpg")
-                f.write(("" if i == 0 else ",\n") + json.dumps(r, ensure_ascii=False))
-            f.write("\n]\n")
-        os.replace(tmp, out)
-    return str(out)
+    # three records per image, so splits have groups to keep together
+    return str(synthetic_corpus(n, f"publish_{n}.json",
+                                lambda r, i: dict(r, id=f"r{i:07d}", image=f"{i // 3:07d}.jpg")))
 
 
 NAIVE_SPLIT = """

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import write_replicated
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "data" / "llava" / "llava_instruct_sample50.json"
 PT_BR = ROOT.parent / "shared" / "data" / "parallel" / "ntrex128.dev.pt-BR"
@@ -59,13 +61,7 @@ def make_corpus(path: Path, n: int, lang: str = "en") -> Path | None:
             r["meta"] = {"lang_label": "pt", "lang_score": round(0.5 + (i % 50) / 100, 2),
                          "variant_ptbr": round(0.3 + (i % 70) / 100, 2), "engine": "bergamot"}
     rejects = path.with_suffix(".rejects.jsonl") if lang == "translated" else None
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("[\n")
-        for i in range(n):
-            r = dict(base[i % len(base)])
-            r["id"] = f"{r['id']}-{i // len(base)}"
-            f.write(("" if i == 0 else ",\n") + json.dumps(r, ensure_ascii=False))
-        f.write("\n]\n")
+    write_replicated(path, n, base, lambda r, i: dict(r, id=f"{r['id']}-{i // len(base)}"))
     if rejects:  # 1 % rejected, in corpus.rejects' line format
         with open(rejects, "w", encoding="utf-8") as f:
             for i in range(n // 100):

@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from corpus.variant import VariantScorer, _sigmoid, default_model_path, features  # noqa: E402
+from corpus.variant import VariantScorer, default_model_path, features  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "parallel"
 HALF_A, HALF_B = range(0, 499), range(499, 998)

@@ -259,7 +259,7 @@ def open_corpus(inputs: Iterable[str | os.PathLike], rejects: str | os.PathLike 
           source_file{mcols}, meta, conversations{src_cols}
         FROM _corpus""")
     src_unnest = ", unnest(source_conversations) AS s" if has_source else ""
-    src_turn = (f", s.\"from\" AS source_role, s.value AS source_value, length(s.value) AS source_chars"
+    src_turn = (", s.\"from\" AS source_role, s.value AS source_value, length(s.value) AS source_chars"
                 if has_source else "")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW turns AS
         SELECT record_id, idx, t."from" AS role, t.value AS value, length(t.value) AS chars,
@@ -268,7 +268,7 @@ def open_corpus(inputs: Iterable[str | os.PathLike], rejects: str | os.PathLike 
                      unnest(conversations) AS t{src_unnest} FROM _corpus)
         {"WHERE t IS NOT NULL" if has_source else ""}""")
     if has_source:
-        con.execute(f"""CREATE OR REPLACE TEMP VIEW source_turns AS
+        con.execute("""CREATE OR REPLACE TEMP VIEW source_turns AS
             SELECT id AS record_id, generate_subscripts(source_conversations, 1) - 1 AS idx,
                    unnest(source_conversations).\"from\" AS role, unnest(source_conversations).value AS value,
                    length(unnest(source_conversations).value) AS chars, source_file

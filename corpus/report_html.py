@@ -40,7 +40,7 @@ def _table_html(columns, rows) -> str:
 
 def render_html(report) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              f"<title>Quality report: {html.escape(Path(report.input).name)}</title><style>{_CSS}</style></head><body>",
              f"<h1>Quality report: {html.escape(Path(report.input).name)}</h1>",
              f"<p class='meta'>{html.escape(report.input)} · generated {now} by <code>corpus report</code></p>",

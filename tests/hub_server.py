@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/lfs/(?P<oid>[0-9a-f]{64})/verify", path)
         if m:
             return self._send(200, {}) if m["oid"] in self.hub.lfs_store else self._error(404, "object missing")
-        m = re.fullmatch(rf"/(?:(?P<prefix>datasets|spaces)/)?(?P<id>[^/]+/[^/]+)\.git/info/lfs/objects/batch", path)
+        m = re.fullmatch(r"/(?:(?P<prefix>datasets|spaces)/)?(?P<id>[^/]+/[^/]+)\.git/info/lfs/objects/batch", path)
         if m:
             repo_type = {"datasets": "dataset", "spaces": "space"}.get(m["prefix"], "model")
             if self._repo(repo_type, m["id"], user, write=True) is None:

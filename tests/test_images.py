@@ -138,7 +138,7 @@ def test_each_bad_image_rejected_with_its_reason(bad_corpus, tmp_path):
     by_id = {r["id"]: r for r in rows}
     assert "is PNG" in by_id["png_as_jpg"]["detail"] and "is WEBP" in by_id["webp_as_jpg"]["detail"]
     assert "20x" in by_id["thin"]["detail"]
-    assert by_id["near_dup"]["detail"].endswith(f"(record 'a')") and by_id["near_dup"]["stage"] == "image_near_duplicate"
+    assert by_id["near_dup"]["detail"].endswith("(record 'a')") and by_id["near_dup"]["stage"] == "image_near_duplicate"
     assert "0 pHash bits" in by_id["exact_dup"]["detail"]
     assert by_id["truncated"]["record"]["image"] == "truncated.jpg"  # the whole record is kept in the rejects
     assert by_id["no_conversations"]["record"] is None and "item 21" in by_id["no_conversations"]["position"]
