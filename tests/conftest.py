@@ -11,6 +11,23 @@ SHARED = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_caches(tmp_path_factory):
+    """Keep the tests out of the user's ~/.cache (translation memory, CLIP index)."""
+    import os
+
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    old = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "CORPUS_TM")}
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    os.environ.pop("CORPUS_TM", None)
+    yield cache
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 def shared_path(*parts: str) -> Path:
     """Path under ../shared/data, or skip the test with a clear reason."""
     p = SHARED.joinpath(*parts)
