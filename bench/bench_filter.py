@@ -20,6 +20,7 @@ written) runs as a subprocess so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import statistics
 import json
 import random
 import resource
@@ -71,6 +72,9 @@ def generate(path: Path, n: int, seed: int = 0) -> int:
     return turns
 
 
+ROUNDS = 5
+
+
 def bench_lid(path: Path, limit: int) -> dict:
     from corpus.filters import LangIDFilter
     from corpus.io import read_records
@@ -100,16 +104,21 @@ def bench_lid(path: Path, limit: int) -> dict:
         for t in cleaned:
             low(t + "\n", 1, 0.0, "strict")
 
-    best = {}
-    for _ in range(3):  # interleaved, best of 3: the machine is shared
+    best, paired = {}, []
+    for _ in range(ROUNDS):  # interleaved rounds: the machine is shared and drifts
+        took = {}
         for name, fn in (("stage", run_stage), ("bare_predict", run_bare), ("bare_lowlevel", run_low)):
             t0 = time.perf_counter()
             fn()
-            best[name] = min(best.get(name, 1e9), time.perf_counter() - t0)
+            took[name] = time.perf_counter() - t0
+            best[name] = min(best.get(name, 1e9), took[name])
+        paired.append(took["bare_predict"] / took["stage"])
     n = len(texts)
     return {"records": len(recs), "turns": n, **{f"{k}_turns_per_s": round(n / v) for k, v in best.items()},
             "ratio_vs_bare_predict": round(best["bare_predict"] / best["stage"], 3),
-            "ratio_vs_bare_lowlevel": round(best["bare_lowlevel"] / best["stage"], 3)}
+            "ratio_vs_bare_lowlevel": round(best["bare_lowlevel"] / best["stage"], 3),
+            "paired_ratios": [round(r, 3) for r in paired],
+            "median_paired_ratio": round(statistics.median(paired), 3)}
 
 
 def bench_filter(path: Path, out: Path) -> dict:
@@ -139,12 +148,13 @@ def main() -> None:
         print(f"generated {args.records:,} records, {turns:,} turns, {src.stat().st_size / 1e6:.0f} MB "
               f"in {time.perf_counter() - t0:.1f} s")
         lid = bench_lid(src, args.lid_records)
-        print(f"LID on {lid['turns']:,} turns ({lid['records']:,} records), best of 3:")
+        print(f"LID on {lid['turns']:,} turns ({lid['records']:,} records), best of {ROUNDS} interleaved rounds:")
         print(f"  langid stage      {lid['stage_turns_per_s']:>9,} turns/s")
         print(f"  bare predict()    {lid['bare_predict_turns_per_s']:>9,} turns/s   "
               f"stage/bare = {lid['ratio_vs_bare_predict']:.2f}  (target >= 0.8)")
         print(f"  bare low-level    {lid['bare_lowlevel_turns_per_s']:>9,} turns/s   "
               f"stage/bare = {lid['ratio_vs_bare_lowlevel']:.2f}  (fastText alone on pre-cleaned text)")
+        print(f"  stage/bare predict() per round: {lid['paired_ratios']} (median {lid['median_paired_ratio']:.2f})")
         res = bench_filter(src, Path(tmp) / "filtered.jsonl")
         print(f"whole filter (langid, variant, checks, duplicates) on {res['records_in']:,} records:")
         print(f"  {res['records_per_s']:,.0f} records/s ({res['filter_seconds']:.1f} s; process {res['process_wall_s']} s), "
