@@ -22,17 +22,41 @@ MANGLED = re.compile(
     r"|\bimag(?:e|em)\s*>",
     re.IGNORECASE,
 )
-# Cheap pre-scan with C-level substring tests: "imag" glued to a bracket-like
-# character once spaces are removed. English prose says "image" a lot, and a
-# regex over every answer was most of the validator's time.
-_BEFORE = ("<imag", "[imag", "{imag", "&lt;imag", "-imag", "/imag")
-_AFTER = ("image>", "imagem>", "image]", "imagem]", "image}", "imagem}", "image&gt", "imagem&gt", "image/>")
+_OPENERS = frozenset("<[{;/-")
+_CLOSERS = frozenset(">]}&/")
+_SPACE = frozenset(" \t\n\r\f\v")  # what the regex's \s matches around a placeholder
+
+
+def _maybe_mangled(text: str) -> bool:
+    """True when some "imag" that is not an exact `<image>` touches a bracket-like character.
+
+    A cheap look at the few places "imag" occurs (English and Portuguese prose
+    say "image"/"imagem" a lot); the regex only runs where this says yes.
+    """
+    low = text.lower()
+    i = low.find("imag")
+    n = len(low)
+    while i >= 0:
+        if not text.startswith(IMAGE_TOKEN, i - 1):
+            j = i - 1
+            while j >= 0 and low[j] in _SPACE:
+                j -= 1
+            k = i + 4
+            if low.startswith("em", k):
+                k += 2
+            elif low.startswith("e", k):
+                k += 1
+            while k < n and low[k] in _SPACE:
+                k += 1
+            if (j >= 0 and low[j] in _OPENERS) or (k < n and low[k] in _CLOSERS):
+                return True
+        i = low.find("imag", i + 4)
+    return False
 
 
 def mangled_placeholders(text: str) -> list[str]:
     """Damaged placeholder forms in `text` (the exact `<image>` is not one)."""
-    low = text.replace(IMAGE_TOKEN, "\x00").lower().replace(" ", "").replace("\t", "")
-    if "imag" not in low or not (any(b in low for b in _BEFORE) or any(a in low for a in _AFTER)):
+    if not _maybe_mangled(text):
         return []
     return [m.group(0) for m in MANGLED.finditer(text) if m.group(0) != IMAGE_TOKEN]
 

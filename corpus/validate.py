@@ -53,24 +53,41 @@ def _schema_validator():
     return jsonschema.Draft202012Validator(schema())
 
 
-def _shape_ok(d: Any) -> bool:
-    if not isinstance(d, dict):
-        return False
+_ROLES = frozenset((HUMAN, GPT))
+
+
+def shaped_turns(d: Any) -> list[tuple[str, str]] | None:
+    """The (role, value) turns of a dict that matches the schema, else None.
+
+    One pass does the shape check and builds the turns: this runs on every item.
+    Exact `type()` tests are safe here because the items come from the JSON parser.
+    """
+    if type(d) is not dict:
+        return None
     rid = d.get("id")
-    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
-        return False
+    if type(rid) is not str and type(rid) is not int:
+        return None
     img = d.get("image")
-    if img is not None and not isinstance(img, str):
-        return False
-    if "meta" in d and not isinstance(d["meta"], dict):
-        return False
+    if img is not None and type(img) is not str:
+        return None
+    if "meta" in d and type(d["meta"]) is not dict:
+        return None
     conv = d.get("conversations")
-    if not isinstance(conv, list) or not conv:
-        return False
+    if type(conv) is not list or not conv:
+        return None
+    pairs = []
     for t in conv:
-        if not isinstance(t, dict) or t.get("from") not in (HUMAN, GPT) or not isinstance(t.get("value"), str):
-            return False
-    return True
+        if type(t) is not dict:
+            return None
+        role, value = t.get("from"), t.get("value")
+        if role not in _ROLES or type(value) is not str:
+            return None
+        pairs.append((role, value))
+    return pairs
+
+
+def _shape_ok(d: Any) -> bool:
+    return shaped_turns(d) is not None
 
 
 def schema_findings(d: Any) -> list[tuple[str, str]]:
@@ -139,12 +156,12 @@ def item_findings(item: RawItem, images_root=None) -> tuple[list[tuple[str, str]
     """Findings for one raw item except duplicate ids, and its id key (None if unshaped)."""
     if item.error:
         return [item.error], None
-    found = schema_findings(item.obj)
-    if found:
-        return found, None
-    d = item.obj  # shape checked: work on the dict, no Record needed
+    d = item.obj
+    pairs = shaped_turns(d)  # work on the dict: no Record needed
+    if pairs is None:
+        return schema_findings(d), None
     image = d.get("image")
-    found = turn_findings([(t["from"], t["value"]) for t in d["conversations"]], image is not None)
+    found = turn_findings(pairs, image is not None)
     if images_root is not None and image is not None:
         from corpus.imagefile import image_problem
 

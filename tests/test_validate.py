@@ -163,3 +163,26 @@ def test_parallel_falls_back_on_a_broken_file(tmp_path, monkeypatch):
     p.write_text(p.read_text()[:-40])  # cut the end: the last region fails, one pass reports it
     with pytest.raises(UnusableInput, match="malformed_json"):
         validate_file(p, jobs=2)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["<image>", "<imagem>", "imag", "image", "imagem", "IMAGE", "< ", " >", "<", ">", "[", "]", "{", "}",
+           "&lt;", "&gt;", "-", "/", " ", "\n", "\t", "\r\n", "a", "The ", "Veja ", "e", "m", ";"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_mangled_prefilter_never_hides_what_the_regex_finds(text):
+    from corpus.placeholder_rules import MANGLED, mangled_placeholders
+
+    expected = [m.group(0) for m in MANGLED.finditer(text) if m.group(0) != "<image>"]
+    assert mangled_placeholders(text) == expected
+
+
+@pytest.mark.parametrize("text", ["<\nimage\n>", "[\timagem ]", "&lt;\r\nimage&gt;", "x <\n imagem"])
+def test_mangled_forms_with_any_whitespace(text):
+    from corpus.placeholder_rules import mangled_placeholders
+
+    assert mangled_placeholders(text)
