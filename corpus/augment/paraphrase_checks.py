@@ -6,9 +6,9 @@ words such as ``frigorífico``), with numbers changed, or identical to the
 input. Each check returns None (keep) or a stable reason code.
 
 Language comes from `corpus.langid.LangID` (fastText lid.176). The pt-BR
-check is a short list of European-Portuguese markers (vocabulary and the
-"está a fazer" progressive): a clear minimal check, used because a question is
-too short for a statistical variant scorer to be reliable.
+check uses the European-Portuguese markers of `corpus.variant` (vocabulary,
+orthography, the "está a fazer" progressive) rather than its probability: a
+question is too short for the statistical part to be reliable.
 """
 from __future__ import annotations
 
@@ -16,18 +16,6 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-# Words that are ordinary in Portugal and rare or wrong in Brazil.
-PT_PT_WORDS = (
-    "autocarro", "autocarros", "comboio", "comboios", "ecrã", "ecrãs", "telemóvel", "telemóveis", "frigorífico",
-    "casa de banho", "pequeno-almoço", "equipa", "equipas", "rapariga", "raparigas", "miúdo", "miúdos",
-    "utilizador", "utilizadores", "registo", "facto", "factos", "acção", "acções", "óptimo", "director",
-    "sumo", "passadeira", "camião", "camiões", "guarda-redes", "relvado", "montra", "talho", "fato de banho",
-    "rato do computador",
-)
-_PT_PT = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in PT_PT_WORDS) + r")\b", re.IGNORECASE)
-# European progressive: "está a segurar", "estão a olhar" (Brazil says "está segurando").
-_PROGRESSIVE = re.compile(r"\b(?:est(?:á|ão|ava|avam|ou|amos|ar)|anda|andam|continua|continuam)\s+a\s+\w+[aei]r\b",
-                          re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_PT_SCORE = 0.5
 
@@ -44,7 +32,10 @@ def language(text: str) -> tuple[str | None, float]:
 
 
 def pt_pt_markers(text: str) -> list[str]:
-    return [m.group(0) for m in _PT_PT.finditer(text)] + [m.group(0) for m in _PROGRESSIVE.finditer(text)]
+    """European-Portuguese forms in `text`: the variant scorer's own marker lists."""
+    from corpus.variant import markers
+
+    return markers(text)
 
 
 def numbers(text: str) -> Counter:
