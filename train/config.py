@@ -35,7 +35,7 @@ class TrainConfig:
     # --- sequence handling
     max_length: int = 2048  # tokens, image tokens included; longer samples are cut after the images or skipped
     chat_template: Optional[str] = None  # override the processor's chat template (Jinja string or path to a file)
-    answer_token_type: Optional[int] = None  # PaliGemma: set token_type_ids to this on answer tokens (prefix-LM)
+    answer_token_type: Optional[int] = None  # PaliGemma: token_type_ids from the first answer token on (prefix-LM suffix)
     # --- LoRA
     lora_r: int = 128  # adapter rank
     lora_alpha: int = 256  # scaling numerator: effective scale alpha / r

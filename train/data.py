@@ -160,8 +160,29 @@ class Encoder:
         """Generation inputs: the conversation so far plus the assistant header."""
         text = self.render(messages, generation_prompt=True)
         has_image = any(c.get("type") == "image" for m in messages for c in m["content"])
-        return dict(self.processor(text=[text], images=[image] if has_image and image is not None else None,
-                                   return_tensors="pt", add_special_tokens=self._add_special(text)))
+        special = self._add_special(text)
+        enc = self.processor(text=[text], images=[image] if has_image and image is not None else None,
+                             return_tensors="pt", add_special_tokens=special)
+        plain = self.tokenizer(text, add_special_tokens=special)["input_ids"]
+        _, end = self._align(enc["input_ids"][0].tolist(), plain)
+        # PaliGemma's processor returns all -100 labels (no suffix given) and appends "\n": neither belongs here.
+        return {k: (v[:, :end] if k in SEQ_KEYS else v) for k, v in enc.items() if k != "labels"}
+
+    def _align(self, ids: list[int], plain_ids: list[int]) -> tuple[int, int]:
+        """Where the plain text after the last image token sits in the processor's `ids`: (start, end).
+
+        Image placeholders expand into many tokens, and some processors add tokens of their own
+        around our text (PaliGemma: <bos> after the image, "\n" at the very end; Idefics3: a
+        <fake_token_around_image> after it), so look for the plain tail after the processor's last
+        image token. Tokens after `end` were added by the processor and are dropped by the callers.
+        """
+        image_id = getattr(self.tokenizer, "image_token_id", None) or _token_id(self.tokenizer, IMAGE_TOKEN)
+        tail = plain_ids[max((i for i, t in enumerate(plain_ids) if t == image_id), default=-1) + 1:]
+        first = max((i for i, t in enumerate(ids) if t == image_id), default=-1) + 1
+        for start in range(first, len(ids) - len(tail) + 1):
+            if ids[start:start + len(tail)] == tail:
+                return start, start + len(tail)
+        raise TrainError("processor and tokenizer disagree on the text after the image; cannot place labels")
 
     def answer_spans(self, messages: list[dict]) -> tuple[str, list[tuple[int, int]]]:
         """The full text and the character spans of each assistant turn (answer + end-of-turn)."""
@@ -188,22 +209,16 @@ class Encoder:
         trained = [any(s <= start < e for s, e in spans) and end > start for start, end in plain["offset_mapping"]]
         enc = self.processor(text=[full], images=[image] if image is not None else None, return_tensors="pt",
                              add_special_tokens=special)
+        start, end = self._align(enc["input_ids"][0].tolist(), plain["input_ids"])
+        enc = {k: (v[:, :end] if k in SEQ_KEYS else v) for k, v in enc.items() if k != "labels"}
         ids = enc["input_ids"][0]
-        # Image placeholders expand into many tokens; everything after the last one is plain text,
-        # identical in both tokenizations, so align the two from the end.
-        image_id = getattr(self.tokenizer, "image_token_id", None) or _token_id(self.tokenizer, IMAGE_TOKEN)
-        plain_ids = plain["input_ids"]
-        last_img = max((i for i, t in enumerate(plain_ids) if t == image_id), default=-1)
-        tail = len(plain_ids) - last_img - 1
-        if tail > len(ids) or ids[len(ids) - tail:].tolist() != plain_ids[len(plain_ids) - tail:]:
-            raise TrainError("processor and tokenizer disagree on the text after the image; cannot place labels")
         labels = ids.new_full(ids.shape, IGNORE)
-        for k, keep in enumerate(trained[last_img + 1:]):
+        last_img = len(plain["input_ids"]) - (end - start)  # first plain token after the last image token
+        for k, keep in enumerate(trained[last_img:]):
             if keep:
-                labels[len(ids) - tail + k] = ids[len(ids) - tail + k]
-        text_start = len(ids) - tail  # first token after the last image token
+                labels[start + k] = ids[start + k]
         if len(ids) > self.max_length:
-            if self.max_length <= text_start:
+            if self.max_length <= start:
                 raise Skip("image_tokens_exceed_max_length")
             if not (labels[: self.max_length] != IGNORE).any():
                 raise Skip("no_answer_within_max_length")
@@ -212,8 +227,12 @@ class Encoder:
         out = dict(enc)
         out["labels"] = labels.unsqueeze(0)
         if self.answer_token_type is not None and "token_type_ids" in out:
+            # The suffix of a prefix-LM runs from the first answer token to the end: a later prefix-typed
+            # token (a second question) would sit in the bidirectional block and leak answers back into it.
             tt = out["token_type_ids"].clone()
-            tt[out["labels"] != IGNORE] = self.answer_token_type
+            answer = (out["labels"][0] != IGNORE).nonzero()
+            if len(answer):
+                tt[0, int(answer[0]):] = self.answer_token_type
             out["token_type_ids"] = tt
         return out
 

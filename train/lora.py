@@ -180,6 +180,8 @@ def train(cfg: TrainConfig, log=None) -> TrainResult:
         + (" bf16" if bf16 else ""))
 
     encoder = Encoder(processor, cfg.max_length, cfg.chat_template, cfg.answer_token_type)
+    if encoder.chat_template:  # saved with the adapter: merge's probe and evaluate then prompt as training did
+        processor.chat_template = encoder.chat_template
     data = SupervisedDataset(rows, encoder, default_images_root(cfg.dataset, cfg.images_root))
     pad_id = processor.tokenizer.pad_token_id if processor.tokenizer.pad_token_id is not None else 0
     loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=cfg.shuffle, num_workers=0,

@@ -20,6 +20,9 @@ Split = Annotated[str, typer.Option("--split", help="Dataset split to evaluate o
 OutDir = Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for predictions-*.jsonl and metrics.json")]
 MaxNew = Annotated[int, typer.Option("--max-new-tokens", help="Longest generated answer, in tokens")]
 Limit = Annotated[Optional[int], typer.Option("--limit", help="Evaluate only the first N records")]
+Template = Annotated[Optional[str], typer.Option(
+    "--chat-template", help="Jinja template (string or file) for models whose processor has none, e.g. a base "
+    "PaliGemma; adapters trained with a recipe template already carry it", show_default=False)]
 
 
 @command(rich_help_panel="Train")
@@ -31,6 +34,7 @@ def evaluate(
     output: OutDir = None,
     max_new_tokens: MaxNew = 64,
     limit: Limit = None,
+    chat_template: Template = None,
 ) -> None:
     """Generate answers on a dataset split and score them; compare models side by side.
 
@@ -44,7 +48,7 @@ def evaluate(
 
     results = run(model, dataset, split=split, images_root=str(images_root) if images_root else None,
                   output=output, max_new_tokens=max_new_tokens, limit=limit,
-                  log=lambda m: err.print(m, markup=False, highlight=False))
+                  chat_template=chat_template, log=lambda m: err.print(m, markup=False, highlight=False))
     table = Table(title=f"{dataset} ({split}): {results[0].metrics['n']:,} answers")
     table.add_column("metric")
     for r in results:
