@@ -146,3 +146,15 @@ def test_base_paligemma_has_no_template_and_evaluate_takes_one(tmp_path):
     res = CliRunner().invoke(app, args + ["--chat-template", cfg.chat_template])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["models"]["base"]["n"] == 2
+
+
+def test_paligemma_skips_text_only_samples_with_a_reason():
+    """PaliGemma's processor raises on text-only input: such a sample is skipped and counted, not fatal."""
+    from corpus.train.data import Skip
+
+    enc = _encoder("paligemma")
+    text_only = [{"from": "human", "value": "Qual é a capital do Brasil?"}, {"from": "gpt", "value": "Brasília."}]
+    with pytest.raises(Skip) as ei:
+        enc.encode(to_messages(text_only, False), None)
+    assert ei.value.reason == "image_required"
+    assert not _encoder("smolvlm").needs_image

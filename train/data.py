@@ -25,6 +25,9 @@ ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assi
 SEQ_KEYS = ("input_ids", "attention_mask", "labels", "token_type_ids", "mm_token_type_ids")
 
 
+IMAGE_ONLY_PROCESSORS = frozenset({"PaliGemmaProcessor"})
+
+
 class Skip(Exception):
     """A sample that cannot be trained on; `reason` is a stable snake_case code."""
 
@@ -147,6 +150,8 @@ class Encoder:
         self.chat_template = _read_template(chat_template)
         if not (self.chat_template or getattr(processor, "chat_template", None)):
             raise TrainError("the processor has no chat template; set `chat_template:` in the recipe")
+        # Processors that always prefix image tokens and raise on text-only input.
+        self.needs_image = type(processor).__name__ in IMAGE_ONLY_PROCESSORS
 
     def render(self, messages: list[dict], generation_prompt: bool = False) -> str:
         return self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt,
@@ -204,6 +209,8 @@ class Encoder:
         full, spans = self.answer_spans(messages)
         if not spans:
             raise Skip("no_assistant_turn")
+        if image is None and self.needs_image:
+            raise Skip("image_required")  # PaliGemma's processor cannot encode text-only samples
         special = self._add_special(full)
         plain = self.tokenizer(full, add_special_tokens=special, return_offsets_mapping=True)
         trained = [any(s <= start < e for s, e in spans) and end > start for start, end in plain["offset_mapping"]]
