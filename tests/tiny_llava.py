@@ -80,6 +80,11 @@ def build_tiny_llava(path: Path, seed: int = 0) -> Path:
                          vision_feature_layer=-2, vision_feature_select_strategy="default")
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config)
+    return save_tiny(model, processor, tok, path)
+
+
+def save_tiny(model, processor, tok, path: Path) -> Path:
+    """Save a tiny model and its processor, with generation stopping at the tokenizer's eos."""
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
     model.save_pretrained(path)

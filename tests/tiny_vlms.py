@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tiny_llava import _CORPUS, cached
+from tiny_llava import _CORPUS, cached, save_tiny
 
 IMAGE_SIZE = 32
 PATCH = 8
@@ -76,11 +76,7 @@ def build_tiny_paligemma(path: Path, seed: int = 0) -> Path:
                              projection_dim=64, hidden_size=64, vocab_size=len(tok))
     torch.manual_seed(seed)
     model = PaliGemmaForConditionalGeneration(config)
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.generation_config.eos_token_id = tok.eos_token_id
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
+    return save_tiny(model, processor, tok, path)
 
 
 def build_tiny_smolvlm(path: Path, seed: int = 0) -> Path:
@@ -116,11 +112,7 @@ def build_tiny_smolvlm(path: Path, seed: int = 0) -> Path:
                             scale_factor=2)
     torch.manual_seed(seed)
     model = Idefics3ForConditionalGeneration(config)
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.generation_config.eos_token_id = tok.eos_token_id
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
+    return save_tiny(model, processor, tok, path)
 
 
 def tiny_paligemma() -> Path:
