@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator
 
 from corpus.atomic import write_json_atomic
 from corpus.console import track
-from corpus.errors import UnusableInput, UsageError
+from corpus.errors import UnusableInput, UsageError, check_counts
 from corpus.io import FORMATS, Problem, RecordWriter, iter_raw
 from corpus.parquet import CORE_KEYS, decode_row, encode_row  # noqa: F401  (re-exported)
 from corpus.record import Record, RecordShapeError
@@ -296,7 +296,7 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
                           "bytes": sum((data / p.name).stat().st_size for p in s["parts"])}
                    for name, s in per_split.items()},
     }
-    assert result["records_out"] + result["rejected"] == result["records_in"]
+    check_counts(result)
     write_json_atomic(stats_path, result)
     result["stats_file"] = str(stats_path)
     return result

@@ -70,5 +70,18 @@ class HubError(CorpusError):
     """Publishing to the Hugging Face Hub failed (token, offline, 401/403/404, repo type)."""
 
 
+class InvariantBroken(CorpusError):
+    """records_out + rejected != records_in: a stage lost records (a bug, never data)."""
+
+
+def check_counts(result: dict, where: str = "") -> dict:
+    """Enforce "nothing lost" on a command's stats; returns them. Never stripped by `python -O`."""
+    out, rej, inp = result["records_out"], result["rejected"], result["records_in"]
+    if out + rej != inp:
+        raise InvariantBroken(f"{where or result.get('input', 'input')}: {out} written + {rej} rejected "
+                              f"!= {inp} read; a stage dropped records without rejecting them")
+    return result
+
+
 class TrainError(CorpusError):
     """Fine-tuning, merging or evaluation cannot proceed."""

@@ -19,14 +19,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from corpus.atomic import write_json_atomic
-from corpus.errors import CorpusError, UsageError
+from corpus.errors import UsageError, check_counts
 from corpus.io import RecordReader, RecordWriter
 from corpus.rejects import Rejects
 from corpus.stage import Stage, chain
-
-
-class InvariantBroken(CorpusError):
-    """records_out + rejected != records_in: a stage lost records (a bug, never data)."""
 
 
 def default_stats_path(output: str | os.PathLike) -> Path:
@@ -75,11 +71,7 @@ def run_stages(input: str | os.PathLike, output: str | os.PathLike,
         result["records_per_second"] = round(result["records_in"] / max(result["seconds"], 1e-9), 1)
         result["invariant_ok"] = result["records_out"] + result["rejected"] == result["records_in"]
     write_json_atomic(stats or default_stats_path(output), result)
-    if not result["invariant_ok"]:  # output, rejects and stats are kept for diagnosis
-        raise InvariantBroken(
-            f"{input}: {result['records_out']} written + {result['rejected']} rejected "
-            f"!= {result['records_in']} read; a stage dropped records without rejecting them")
-    return result
+    return check_counts(result, str(input))  # output, rejects and stats are kept for diagnosis
 
 
 # Defaults of `corpus filter` without a recipe. Measured on Bergamot translations of

@@ -14,7 +14,7 @@ from typing import Any
 
 from corpus.atomic import write_json_atomic
 from corpus.console import track
-from corpus.errors import UsageError
+from corpus.errors import UsageError, check_counts
 from corpus.images import ImageCheck, ImageReuse, NearDuplicate
 from corpus.io import RecordReader, RecordWriter
 from corpus.rejects import Rejects
@@ -86,8 +86,7 @@ def check_images(
         "image_reuse": reuse.summary(),
         "stages": [f.stats() for f in filters],
     }
-    if kept + rejected != reader.n_items:  # the invariant; a bug if it ever fails
-        raise AssertionError(f"records lost: {kept} out + {rejected} rejected != {reader.n_items} in")
+    check_counts(result, str(input))
     if stats is not None:
         write_json_atomic(stats, result)
         result["stats"] = str(stats)

@@ -25,7 +25,7 @@ from typing import Any
 
 from corpus.atomic import write_json_atomic
 from corpus.console import track
-from corpus.errors import UnusableInput, UsageError
+from corpus.errors import UnusableInput, UsageError, check_counts
 from corpus.io import RecordWriter, detect_format
 from corpus.record import Record
 from corpus.rejects import Rejects
@@ -153,7 +153,7 @@ def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dic
         # Checked here rather than trusted: a group key in two splits would be a leak.
         "groups_in_two_splits": _overlaps(groups),
     }
-    assert result["records_out"] + result["rejected"] == result["records_in"]
+    check_counts(result)
     write_json_atomic(stats_path, result)
     result["stats_file"] = str(stats_path)
     return result

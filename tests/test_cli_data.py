@@ -124,3 +124,15 @@ def test_every_command_is_documented_with_an_example():
     assert group.commands
     for name, cmd in group.commands.items():
         assert cmd.help and "Example:" in cmd.help, f"`corpus {name}` --help lacks an Example: line"
+
+
+def test_lost_records_are_a_named_error_not_a_stripped_assert():
+    import pytest
+
+    from corpus.errors import InvariantBroken, check_counts
+
+    ok = {"records_in": 5, "records_out": 3, "rejected": 2}
+    assert check_counts(ok) is ok
+    with pytest.raises(InvariantBroken, match="4 written \\+ 0 rejected != 5 read") as ei:
+        check_counts({"records_in": 5, "records_out": 4, "rejected": 0, "input": "x.json"})
+    assert str(ei.value).startswith("x.json:") and ei.value.exit_code == 2

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from corpus.atomic import write_json_atomic
+from corpus.errors import check_counts
 from corpus.console import err, progress
 from corpus.io import RecordReader, RecordWriter, iter_raw
 from corpus.rejects import Rejects
@@ -87,7 +88,7 @@ def translate_file(input: str | os.PathLike, output: str | os.PathLike | None = 
     result["segments_per_s"] = round(st["segments_translated"] / secs, 2) if secs else 0.0
     result["memory"] = str(stage.memory.path)
     result["stats"] = str(stats_path)
-    assert result["records_out"] + result["rejected"] == result["records_in"], result
+    check_counts(result)
     write_json_atomic(stats_path, result)
     stage.memory.close()
     return result
