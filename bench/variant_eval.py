@@ -75,6 +75,47 @@ def gettext_pairs(min_words: int = 3) -> list[tuple[str, str]]:
     return out
 
 
+HELP = Path("/usr/share/libreoffice/help")
+_HELP_PARA = re.compile(r'<(p|h[1-6]|td)[^>]*id="([^"]+)"[^>]*>(.*?)</\1>', re.S)
+
+
+def libreoffice_help_pairs(root: Path = HELP, min_words: int = 4) -> list[tuple[str, str]]:
+    """(pt-BR, pt-PT) paragraphs of LibreOffice's help, aligned by page and paragraph id.
+
+    The two Debian packages ``libreoffice-help-pt-br`` and ``libreoffice-help-pt``
+    hold the same pages (``ROOT/{pt-BR,pt}/text/**/*.html``) translated by the
+    Brazilian and the Portuguese teams; paragraphs carry the same ``id`` in both.
+    Without installing LibreOffice: ``apt-get download libreoffice-help-pt
+    libreoffice-help-pt-br && dpkg -x`` each into a folder, and pass
+    ``--libreoffice-help FOLDER/usr/share/libreoffice/help``. Pairs left in English
+    on either side (fastText lid.176 not ``pt`` at >= 0.5) are dropped.
+    """
+    import html
+
+    from corpus.langid import LangID
+
+    def paras(path: Path) -> dict[str, str]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return {pid: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+                for _, pid, body in _HELP_PARA.findall(text)}
+
+    lid, out, seen = LangID(), [], set()
+    for pt_page in sorted((root / "pt").rglob("*.html")):
+        br_page = root / "pt-BR" / pt_page.relative_to(root / "pt")
+        if not br_page.exists():
+            continue
+        a, b = paras(br_page), paras(pt_page)
+        for key in sorted(a.keys() & b.keys()):
+            x, y = a[key], b[key]
+            if x == y or len(x.split()) < min_words or (x, y) in seen:
+                continue
+            seen.add((x, y))
+            (la, sa), (lb, sb) = lid.predict(x), lid.predict(y)
+            if la == lb == "pt" and min(sa, sb) > 0.5:
+                out.append((x, y))
+    return out
+
+
 def fit(br_texts: list[str], pt_texts: list[str], extra: list[tuple[str, str]] = (),
         extra_weight: float = EXTRA_WEIGHT) -> tuple[float, dict[str, float]]:
     """Multinomial naive Bayes log-ratios with add-`ALPHA` smoothing, then calibrated.
@@ -153,11 +194,17 @@ def _fit_half(br, pt, idx, extra) -> tuple[float, dict[str, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fit", action="store_true", help="refit the shipped weights on half A")
+    ap.add_argument("--libreoffice-help", type=Path, default=HELP, metavar="DIR",
+                    help="LibreOffice help with pt and pt-BR folders (see libreoffice_help_pairs)")
     args = ap.parse_args()
     br, pt = load()
     t0 = time.perf_counter()
     extra = gettext_pairs()
     print(f"extra training pairs from the system's gettext catalogues: {len(extra)}")
+    help_pairs = libreoffice_help_pairs(args.libreoffice_help) if (args.libreoffice_help / "pt").is_dir() else []
+    print(f"extra training pairs from LibreOffice help in {args.libreoffice_help}: {len(help_pairs)}"
+          + ("" if help_pairs else " (absent: the swap check and --fit will differ from the shipped model)"))
+    extra = extra + help_pairs
     swap = evaluate(_InMemory(*_fit_half(br, pt, HALF_B, extra)), br, pt, HALF_A)
     if args.fit:
         bias, weights = _fit_half(br, pt, HALF_A, extra)
@@ -165,8 +212,9 @@ def main() -> None:
         model = {"version": 1, "labels": {"1": "pt-BR", "0": "pt-PT"},
                  "method": f"multinomial naive Bayes log-ratios (add-{ALPHA}, features counted >= {MIN_COUNT}), "
                            "Platt-scaled on 2-fold out-of-fold scores; features: corpus.variant.features",
-                 "trained_on": f"ntrex128.dev lines 1-499 (pt-BR=1, pt-PT=0) + {len(extra)} gettext "
-                               f"pt_BR/pt message pairs weighted {EXTRA_WEIGHT}",
+                 "trained_on": f"ntrex128.dev lines 1-499 (pt-BR=1, pt-PT=0) + {len(extra) - len(help_pairs)} gettext "
+                               f"pt_BR/pt message pairs + {len(help_pairs)} LibreOffice help paragraph pairs, "
+                               f"weighted {EXTRA_WEIGHT} each",
                  "eval": {"held_out_lines_500_998": shipped, "swap_fit_500_998_eval_1_499": swap},
                  "bias": bias, "weights": dict(sorted(weights.items()))}
         from corpus.atomic import write_json_atomic
