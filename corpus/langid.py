@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,11 +55,17 @@ def portuguese_evidence(text: str) -> tuple[int, int]:
     return len(_PT_ONLY.findall(low)), len(_ES_ONLY.findall(low))
 
 
+# Every _NOISE/_EMAIL match holds one of these: a text without them skips the substitutions.
+_MAY_HOLD_NOISE = re.compile(r"[\d<\[:@]|www\.")
+
+
 def clean_for_lid(text: str) -> str:
     """Text with placeholders, boxes, URLs, e-mail addresses, numbers and line breaks removed."""
-    if "@" in text:  # the e-mail pattern is slow; most turns have no "@"
-        text = _EMAIL.sub(" ", text)
-    return _NOISE.sub(" ", text).replace("\n", " ").replace("\r", " ").strip()
+    if _MAY_HOLD_NOISE.search(text) is not None:
+        if "@" in text:  # the e-mail pattern is slow; most turns have no "@"
+            text = _EMAIL.sub(" ", text)
+        text = _NOISE.sub(" ", text)
+    return text.replace("\n", " ").replace("\r", " ").strip()
 
 
 def default_model_path() -> Path:
@@ -104,16 +109,25 @@ def _parse_label(raw: str) -> str:
     return lab
 
 
-@dataclass
 class RecordLang:
-    """Language of one record: a label and score per turn, and for the record."""
+    """Language of one record: a label and score per turn, and for the record.
 
-    label: str | None  # None when no turn had any letters to judge
-    score: float  # length-weighted probability of `label`
-    turns: list[list] = field(default_factory=list)  # [[label, score], ...] aligned with the input texts
-    pooled: list[int] = field(default_factory=list)  # turns too short alone, judged together
-    judged: list[bool] = field(default_factory=list)  # True where the turn was judged on its own
-    merged: str | None = None  # a neighbour label whose mass was given to pt (see portuguese_evidence)
+    A plain class with slots, not a dataclass: one is built per record, on the hot path.
+    """
+
+    __slots__ = ("label", "score", "turns", "pooled", "judged", "merged")
+
+    def __init__(self, label: str | None, score: float, turns: list[list] | None = None,
+                 pooled: list[int] | None = None, judged: list[bool] | None = None, merged: str | None = None):
+        self.label = label  # None when no turn had any letters to judge
+        self.score = score  # length-weighted probability of `label`
+        self.turns = turns if turns is not None else []  # [[label, score], ...] aligned with the input texts
+        self.pooled = pooled if pooled is not None else []  # turns too short alone, judged together
+        self.judged = judged if judged is not None else []  # True where the turn was judged on its own
+        self.merged = merged  # a neighbour label whose mass was given to pt (see portuguese_evidence)
+
+    def __repr__(self) -> str:
+        return f"RecordLang(label={self.label!r}, score={self.score:.4f}, turns={self.turns!r})"
 
 
 class LangID:
@@ -157,21 +171,22 @@ class LangID:
         total = 0
         short: list[int] = []
         short_text: list[str] = []
-        predict, k, min_chars = self._predict, self.k, self.min_chars
+        predict, k, min_chars, labels = self._predict, self.k, self.min_chars, _LABELS
         for i, text in enumerate(texts):
             cleaned = clean_for_lid(text)
             n = len(cleaned)
-            if n == 0:
-                continue
             if n < min_chars:
-                short.append(i)
-                short_text.append(cleaned)
+                if n:
+                    short.append(i)
+                    short_text.append(cleaned)
                 continue
             preds = predict(cleaned + "\n", k, 0.0, "strict")
-            turns[i] = [_label(preds[0][1]), round(preds[0][0], 4)]
+            p, lab = preds[0]
+            turns[i] = [labels.get(lab) or _label(lab), round(p, 4)]
             judged[i] = True
             total += n
-            for p, lab in preds:
+            weights[lab] = weights.get(lab, 0.0) + p * n
+            for p, lab in preds[1:]:  # k > 1 only
                 weights[lab] = weights.get(lab, 0.0) + p * n
         if short:
             pooled = " ".join(short_text)
