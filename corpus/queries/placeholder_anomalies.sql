@@ -9,10 +9,16 @@ WITH r AS MATERIALIZED (  -- one scan, read by the four rules below
          (conversations[1].value LIKE '%<image>%'
           AND NOT (trim(conversations[1].value) LIKE '<image>%' OR trim(conversations[1].value) LIKE '%<image>')) AS inside,
          -- damaged forms a translator leaves: <imagem>, < image >, &lt;image&gt;, -imagem>, [image] ...
-         len(list_filter(conversations, lambda t: (contains(t.value, 'mag') OR contains(t.value, 'MAG')) AND regexp_matches(
-             replace(t.value, '<image>', ''),
-             '&lt;\s*imag(e|em)\s*&gt;|<\s*/?\s*imag(e|em)\s*/?\s*>|[-\[{]\s*imag(e|em)\s*[>\]}]|<\s*imag(e|em)\b|\bimag(e|em)\s*>',
-             'i'))) AS mangled
+         -- Each form has "mag"/"MAG" and one of < > & ] }: those memchr tests decide first, in a CASE
+         -- because AND inside a lambda evaluates both sides (the regex ran on every turn: 3x the bare count).
+         len(list_filter(conversations, lambda t:
+             CASE WHEN (contains(t.value, 'mag') OR contains(t.value, 'MAG'))
+                       AND (contains(t.value, '<') OR contains(t.value, '>') OR contains(t.value, '&')
+                            OR contains(t.value, ']') OR contains(t.value, '}'))
+                  THEN regexp_matches(replace(t.value, '<image>', ''),
+                    '&lt;\s*imag(e|em)\s*&gt;|<\s*/?\s*imag(e|em)\s*/?\s*>|[-\[{]\s*imag(e|em)\s*[>\]}]|<\s*imag(e|em)\b|\bimag(e|em)\s*>',
+                    'i')
+                  ELSE false END)) AS mangled
   FROM records
 ),
 f AS (
