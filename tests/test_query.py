@@ -247,3 +247,74 @@ def test_overview_matches_corpus_stats_on_real_data(name):
     assert (ov["unique_images"], ov["placeholders"], ov["text_only_records"]) == (
         s["unique_images"], s["placeholders"], s["text_only_records"])
     assert by_role == s["turns_by_role"] and text_only == s["text_only_records"]
+
+
+# --- word counts: the vectorised UDFs against a plain-Python reference -------------------
+
+def python_word_stats(text):
+    """The definition: words split on ' ' and '\\n'; function words lower-case or Capitalised."""
+    from corpus.query_words import ENGLISH_FUNCTION_WORDS
+
+    if text is None:
+        return None, None
+    forms = set(ENGLISH_FUNCTION_WORDS) | {w.capitalize() for w in ENGLISH_FUNCTION_WORDS}
+    words = [w for w in text.replace("\n", " ").split(" ") if w]
+    return len(words), sum(w in forms for w in words)
+
+
+def udf_rows(c, texts):
+    """(word_count, english_function_words, word_stats, list macros) per text, in order."""
+    c.con.execute("CREATE OR REPLACE TEMP TABLE texts AS SELECT * FROM (SELECT unnest(?::VARCHAR[]) AS s, "
+                  "generate_subscripts(?::VARCHAR[], 1) AS i)", [texts, texts])
+    return c.execute("""SELECT word_count(s), english_function_words(s), word_stats(s).words,
+                               word_stats(s).english, len(tokens(s)), english_tokens(tokens(s))
+                        FROM texts ORDER BY i""").fetchall()
+
+
+SENTENCES = [
+    "The cat is sitting on the sofa and it is looking at the window.",
+    "O gato está sentado no sofá e olha para a janela.",
+    "THE END. The end, the end; there's it's There's theater other's",
+    "  leading and trailing\n\nnewlines  between\twords\r\n",
+    "<image>\nWhat is in the image?",
+    "", "   ", "\n", "é the É The",
+]
+vocabulary = st.sampled_from(["the", "The", "THE", "there's", "It's", "an", "An", "de", "não", "theater", "thé",
+                              "the,", "(the", "in", "x", "palavra", "<image>", "\x00the", "the\x00", "éé"])
+separators = st.sampled_from([" ", "  ", "\n", "\t", "\r\n", "", " \n "])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.tuples(vocabulary, separators), max_size=12).map(
+    lambda parts: "".join(w + s for w, s in parts)), texts), min_size=1, max_size=30))
+def test_word_udfs_match_python_reference(items):
+    with open_corpus([EXAMPLES / "llava_tiny.json"]) as c:
+        got = udf_rows(c, items)
+    for text, row in zip(items, got):
+        words, english = python_word_stats(text)
+        assert row[:4] == (words, english, words, english), repr(text)
+        if text is not None:
+            assert row[4:] == (words, english), repr(text)  # the list macros agree
+
+
+def test_word_udfs_on_real_sentences_and_many_chunks():
+    """Real English and Portuguese sentences, and > 2048 rows so DuckDB hands several Arrow chunks."""
+    with open_corpus([EXAMPLES / "llava_tiny.json"]) as c:
+        assert udf_rows(c, SENTENCES) == [python_word_stats(t) * 3 for t in SENTENCES]
+        many = [SENTENCES[i % len(SENTENCES)] + " the" * (i % 5) for i in range(5000)]
+        got = udf_rows(c, many)
+    assert [r[:2] for r in got] == [python_word_stats(t) for t in many]
+
+
+@pytest.mark.shared
+def test_residual_english_counts_match_python_on_real_data():
+    path = shared_path("llava", "llava_instruct_sample50.json")
+    raw = json.loads(path.read_text())
+    with open_corpus([path]) as c:
+        by_role = {r["role"]: r for r in named(c, "residual_english")}
+    for role in ("human", "gpt"):
+        stats = [python_word_stats(t["value"]) for d in raw for t in d["conversations"] if t["from"] == role]
+        words, english = sum(w for w, _ in stats), sum(e for _, e in stats)
+        assert by_role[role]["words"] == words
+        assert by_role[role]["english_pct"] == round(100.0 * english / words, 2)
+        assert by_role[role]["flagged_turns"] == sum(w >= 5 and e >= 0.2 * w for w, e in stats)
