@@ -199,7 +199,11 @@ def _word_stats(strings):
 def register(con) -> None:
     """word_count(s), english_function_words(s) and word_stats(s) -> {words, english} on `con`."""
     import duckdb
-    from duckdb.sqltypes import BIGINT, VARCHAR
+
+    try:
+        from duckdb.sqltypes import BIGINT, VARCHAR
+    except ImportError:  # DuckDB < 1.4
+        from duckdb.typing import BIGINT, VARCHAR
 
     stats = duckdb.struct_type({"words": BIGINT, "english": BIGINT})
     for name, fn, returns in (("word_count", _word_count, BIGINT),
@@ -207,7 +211,7 @@ def register(con) -> None:
                               ("word_stats", _word_stats, stats)):
         try:
             con.remove_function(name)
-        except duckdb.InvalidInputException:
+        except duckdb.Error:
             pass  # first registration on this connection
         # side_effects: keeps the optimizer from copying a call into a pushed-down filter
         # (it did: word_stats ran twice per turn in residual_english_turns)
