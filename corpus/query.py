@@ -198,7 +198,7 @@ def _macros(con) -> None:
     from corpus.query_words import FORMS, register
 
     # word_count(s), english_function_words(s), word_stats(s): vectorised Python UDFs (see
-    # corpus/query_words.py: 2-3x faster than the list-and-lambda macros they replace).
+    # corpus/query_words.py: ~2x faster than the list-and-lambda macros they replace).
     register(con)
     # Lists of words, for users who want the words themselves.
     con.execute("""CREATE OR REPLACE TEMP MACRO tokens(s) AS
