@@ -195,11 +195,14 @@ def _struct_fields(t: str) -> list[tuple[str, str]]:
 
 def _macros(con) -> None:
     """SQL helpers the views and named queries share; users may call them too."""
+    from corpus.query_keys import register as register_keys
     from corpus.query_words import FORMS, register
 
     # word_count(s), english_function_words(s), word_stats(s): vectorised Python UDFs (see
     # corpus/query_words.py: ~2x faster than the list-and-lambda macros they replace).
     register(con)
+    # normalised_text(s): the duplicate key's text, vectorised too (corpus/query_keys.py).
+    register_keys(con)
     # Lists of words, for users who want the words themselves.
     con.execute("""CREATE OR REPLACE TEMP MACRO tokens(s) AS
         list_filter(string_split(replace(s, chr(10), ' '), ' '), lambda w: w <> '')""")
