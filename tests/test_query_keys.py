@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from corpus.queries import named_queries
 from corpus.query import open_corpus
-from corpus.query_keys import normalise, register
+from corpus.query_keys import normalise, normalise_turns, register
 
 TEXT = "array_to_string(list_transform(conversations, lambda t: t.value), '')"
 OLD = f"lower(replace(replace(replace({TEXT}, '<image>', ''), ' ', ''), chr(10), ''))"
@@ -30,30 +30,35 @@ FRAGMENTS = ["<image>", "<im", "age>", "<IMAGE>", "<Image>", "<im<image>age>", "
              " ", "  ", "\n", "\t", "\r\n", "", "a", "A", "z", "Z", "@", "[", "É", "é", "Ç", "ç", "Ã", "ã",
              "À", "Ô", "×", "Ā", "ā", "Σ", "σ", "Ÿ", "İ", "ẞ", "ß", "Ⅻ", "ǅ", "µ", "ÿ", "😀", "“", "Olá MUNDO"]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=10).map("".join)
-turns = st.one_of(st.none(), st.lists(st.one_of(st.none(), texts), max_size=4))
+NULL_TURN = object()  # a NULL struct, not a turn with a NULL value
+turns = st.one_of(st.none(), st.lists(st.one_of(st.none(), st.just(NULL_TURN), texts), max_size=4))
 records = st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["a.jpg", "b.jpg"])), turns), max_size=40)
 
 
 def compare(rows):
-    """(old text, new text, old key, new key) per (image, turns) row, in order."""
+    """(old text, new text, old key, new key) per (image, turns) row, in order, for both UDFs:
+    normalised_text on the joined turns, normalised_turns on the list itself."""
     con = duckdb.connect()
     register(con)
     table = pa.table({
         "i": pa.array(range(len(rows)), pa.int64()),
         "image": pa.array([r[0] for r in rows], pa.string()),
-        "conversations": pa.array([None if ts is None else [{"from": "human", "value": v} for v in ts]
-                                   for _, ts in rows], pa.list_(TURN)),
+        "conversations": pa.array([None if ts is None else [None if v is NULL_TURN else {"from": "human", "value": v}
+                                                            for v in ts] for _, ts in rows], pa.list_(TURN)),
     })
     con.register("recs", table)
-    return con.execute(f"""
-        SELECT old, {NEW}, hash(image, old), hash(image, {NEW})
-        FROM (SELECT i, image, {OLD} AS old, normalised_text({TEXT}) AS n FROM recs) ORDER BY i""").fetchall()
+    got = []
+    for udf in (f"normalised_text({TEXT})", "normalised_turns(conversations)"):
+        got += con.execute(f"""
+            SELECT old, {NEW}, hash(image, old), hash(image, {NEW})
+            FROM (SELECT i, image, {OLD} AS old, {udf} AS n FROM recs) ORDER BY i""").fetchall()
+    return got
 
 
 @settings(max_examples=150, deadline=None)
 @given(records)
 def test_normalised_text_equals_the_sql_definition(rows):
-    for row, (old, new, old_key, new_key) in zip(rows, compare(rows)):
+    for row, (old, new, old_key, new_key) in zip(rows * 2, compare(rows)):
         assert new == old, repr(row)
         assert new_key == old_key
 
@@ -64,12 +69,12 @@ def test_many_chunks_random_records():
     rows = []
     for i in range(6000):
         turns_ = None if i % 97 == 0 else [
-            None if rng.random() < 0.05 else "".join(rng.choice(FRAGMENTS) for _ in range(rng.randrange(12)))
+            None if rng.random() < 0.03 else NULL_TURN if rng.random() < 0.03 else "".join(rng.choice(FRAGMENTS) for _ in range(rng.randrange(12)))
             for _ in range(rng.randrange(5))]
         rows.append((None if i % 11 == 0 else f"{i % 7}.jpg", turns_))
     got = compare(rows)
     assert all(new == old and new_key == old_key for old, new, old_key, new_key in got)
-    assert sum(old is None for old, *_ in got) >= 60  # NULL lists and all-NULL turns stay NULL
+    assert sum(old is None for old, *_ in got) >= 120  # NULL lists and all-NULL turns stay NULL
 
 
 def test_normalise_examples():
@@ -78,6 +83,10 @@ def test_normalise_examples():
     text, unicode = normalise(pa.array(["<image>\nA b", None, "<im<image>age>", "É\tX\r", "", "ΣA", "<ima", "ge>"]))
     assert text.to_pylist() == ["ab", None, "<image>", "é\tx\r", "", "Σa", "<ima", "ge>"]
     assert unicode.to_pylist() == [False, False, False, False, False, True, False, False]
+    lists = pa.array([[{"from": "h", "value": "X"}], [{"from": "h", "value": "<ima"}, None, {"from": "g", "value": "ge>"}],
+                      [], [{"from": "h", "value": None}], None, [{"from": "g", "value": "B c"}]], pa.list_(TURN))
+    text, _ = normalise_turns(lists.slice(1))  # a slice: offsets that do not start at 0
+    assert text.to_pylist() == ["", "", None, None, "bc"]  # '<ima' + 'ge>' joined is an '<image>'
 
 
 OLD_DUPLICATES = f"""

@@ -2,9 +2,9 @@
 -- requires: records
 WITH t AS (
   SELECT id, image, conversations[-1].value AS last_turn,
-         -- the key of duplicates.sql: one vectorised UDF (corpus/query_keys.py) instead of
-         -- lower(replace(replace(replace(text, '<image>', ''), ' ', ''), chr(10), '')), measured faster
-         normalised_text(array_to_string(list_transform(conversations, lambda t: t.value), '')) AS n
+         -- the key of duplicates.sql: one vectorised UDF (corpus/query_keys.py) instead of lower(replace(
+         -- replace(replace(joined turns, '<image>', ''), ' ', ''), chr(10), '')): ~2.3x the bare count, not ~3.6x
+         normalised_turns(conversations) AS n
   FROM records
 ),
 k AS (  -- lower() only where a non-ASCII letter needs it
