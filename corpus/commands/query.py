@@ -37,8 +37,9 @@ def query(
 
     records: id, image, n_turns, chars, placeholders, category, source_file, meta (JSON) and its
     scalar fields (lang_score, variant_ptbr, ...). turns: record_id, idx, role, value, chars, words
-    (+ source_value, source_chars when translated with --keep-source). Macros: word_count(s),
-    english_function_words(s). Bad SQL exits 2 with DuckDB's message on one line.
+    (+ source_value, source_chars when translated with --keep-source). Functions: word_count(s),
+    english_function_words(s), word_stats(s), tokens(s), normalised_turns(conversations).
+    Bad SQL exits 2 with DuckDB's message on one line.
 
     Example: corpus query train.json "SELECT role, avg(chars) FROM turns GROUP BY role"
     """
