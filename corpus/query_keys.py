@@ -30,7 +30,9 @@ which equals the definition above because ``lower()`` maps code point by code po
 """
 from __future__ import annotations
 
-import threading
+from corpus.arrow_udf import ScratchPool, as_strings, sql_types
+from corpus.arrow_udf import offsets as string_offsets
+from corpus.arrow_udf import register as register_udf
 
 _SPACE, _NEWLINE, _LT = 32, 10, 60
 _IMAGE = int.from_bytes(b"<image>", "little")  # 7 bytes, read as the low bytes of a uint64
@@ -39,7 +41,7 @@ _ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnop
 _LOWER = None  # (second, hard2, hard): see _lower_tables
 
 
-def _lower_tables(con):
+def _lower_tables(con=None):
     """What DuckDB's lower() does to non-ASCII code points, asked of DuckDB itself (~0.1 s, once).
 
     Indexed by a 2-byte sequence's (first byte << 8 | second byte): ``second`` is the
@@ -52,6 +54,11 @@ def _lower_tables(con):
 
     global _LOWER
     if _LOWER is None:
+        if con is None:  # first use: ask a private in-memory DuckDB (same lower() as any connection)
+            import duckdb
+
+            with duckdb.connect() as own:
+                return _lower_tables(own)
         pairs = con.execute("""SELECT c, lower(chr(c::INTEGER)) FROM range(128, 1114112) t(c)
             WHERE (c < 55296 OR c > 57343) AND lower(chr(c::INTEGER)) <> chr(c::INTEGER)""").fetchall()
         second = np.zeros(1 << 16, dtype=np.uint8)
@@ -91,19 +98,15 @@ class _Scratch:
         return self
 
 
-_LOCK = threading.Lock()
-_POOL: list[_Scratch] = []  # DuckDB may call from several threads; numpy drops the GIL
+_POOL = ScratchPool(_Scratch)
 
 
 def normalise(strings, tables=None):
     """(text, unicode) Arrow arrays: text without '<image>', ' ', '\\n', A-Z lower-cased."""
     import numpy as np
-    import pyarrow as pa
 
-    arr = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
-    if arr.type not in (pa.string(), pa.large_string()):
-        arr = arr.cast(pa.large_string())
-    offsets = _offsets(arr)
+    arr = as_strings(strings)
+    offsets = string_offsets(arr)
     valid = None if arr.null_count == 0 else np.asarray(arr.is_valid())
     return _normalise(arr.buffers()[2], offsets, valid, tables)
 
@@ -117,15 +120,13 @@ def normalise_turns(conversations, tables=None):
 
     lists = conversations.combine_chunks() if isinstance(conversations, pa.ChunkedArray) else conversations
     turns = lists.values  # every turn of the chunk; the list offsets index into it
-    values = turns.flatten()[list(turns.type.names).index("value")]  # a NULL turn has a NULL value
-    if values.type not in (pa.string(), pa.large_string()):
-        values = values.cast(pa.large_string())
+    values = as_strings(turns.flatten()[list(turns.type.names).index("value")])  # a NULL turn has a NULL value
     if values.null_count:
         # NULL values add nothing to the join; their slots must hold no bytes
-        lengths = np.diff(_offsets(values))
+        lengths = np.diff(string_offsets(values))
         if lengths[~np.asarray(values.is_valid())].any():
             values = values.fill_null("")
-    by_turn = _offsets(values)
+    by_turn = string_offsets(values)
     starts = np.asarray(lists.offsets).astype(np.int64)  # sliced with `lists`, absolute in `turns`
     offsets = by_turn[starts]
     # array_to_string: NULL for a NULL list, or for a non-empty list of NULL values only
@@ -138,28 +139,17 @@ def normalise_turns(conversations, tables=None):
     return _normalise(values.buffers()[2], offsets, valid, tables)
 
 
-def _offsets(arr):
-    import numpy as np
-    import pyarrow as pa
-
-    otype = np.int32 if arr.type in (pa.string(), pa.binary()) else np.int64
-    return np.frombuffer(arr.buffers()[1], dtype=otype, count=len(arr) + 1,
-                         offset=arr.offset * np.dtype(otype).itemsize).astype(np.int64)
-
-
 def _normalise(data, offsets, valid, tables):
     """The work of normalise: `offsets` delimit each row's bytes in the buffer `data`."""
     import numpy as np
     import pyarrow as pa
 
-    second, hard2, hard = tables or _LOWER
+    second, hard2, hard = tables or _lower_tables()
     rows = len(offsets) - 1
     base = int(offsets[0])
     offsets = offsets - base
     n = int(offsets[-1])
-    with _LOCK:
-        s = _POOL.pop() if _POOL else _Scratch()
-    try:
+    with _POOL.borrow() as s:
         s.fit(n)
         # a writable copy with 8 readable bytes past every position ('<image>' is tested
         # one uint64 read at a time)
@@ -192,9 +182,6 @@ def _normalise(data, offsets, valid, tables):
             unicode[np.searchsorted(offsets, odd, side="right") - 1] = True
         # One C pass deletes and lower-cases: 2x faster than numpy's boolean compaction (measured).
         out = text.tobytes().translate(_ASCII_LOWER, b" \n")
-    finally:
-        with _LOCK:
-            _POOL.append(s)
     nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
     validity = pa.array(valid).buffers()[1] if nulls else None
     result = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(new_offsets), pa.py_buffer(out), validity, nulls)
@@ -261,20 +248,10 @@ def register(con) -> None:
     on `con`; normalised_turns(c) = normalised_text(array_to_string(list_transform(c, lambda t: t.value), ''))."""
     import duckdb
 
-    try:
-        from duckdb.sqltypes import BOOLEAN, VARCHAR
-    except ImportError:  # DuckDB < 1.4
-        from duckdb.typing import BOOLEAN, VARCHAR
-
-    _lower_tables(con)
-    returns = duckdb.struct_type({"text": VARCHAR, "unicode": BOOLEAN})
-    turns = duckdb.list_type(duckdb.struct_type({"from": VARCHAR, "value": VARCHAR}))
-    for name, fn, argument in (("normalised_text", _normalised_text, VARCHAR),
+    t = sql_types()
+    # the lower() tables are built on first use (~0.2 s), not here: most queries never need them
+    returns = duckdb.struct_type({"text": t.VARCHAR, "unicode": t.BOOLEAN})
+    turns = duckdb.list_type(duckdb.struct_type({"from": t.VARCHAR, "value": t.VARCHAR}))
+    for name, fn, argument in (("normalised_text", _normalised_text, t.VARCHAR),
                                ("normalised_turns", _normalised_turns, turns)):
-        try:
-            con.remove_function(name)
-        except duckdb.Error:
-            pass  # first registration on this connection
-        # side_effects: one call per row, never copied into a pushed-down filter (see query_words)
-        con.create_function(name, fn, [argument], returns, type="arrow", null_handling="special",
-                            side_effects=True)
+        register_udf(con, name, fn, [argument], returns)

@@ -21,7 +21,9 @@ Definitions (those of the SQL macros ``tokens``/``english_tokens``):
 """
 from __future__ import annotations
 
-import threading
+from corpus.arrow_udf import ScratchPool, as_strings, sql_types
+from corpus.arrow_udf import offsets as string_offsets
+from corpus.arrow_udf import register as register_udf
 
 # Common English function words that are not also Portuguese words ("a", "as", "no",
 # "do", "me", "se" are left out).
@@ -91,34 +93,25 @@ class _Scratch:
         return self
 
 
-_LOCK = threading.Lock()
-_POOL: list[_Scratch] = []  # DuckDB may call from several threads; numpy drops the GIL
+_POOL = ScratchPool(_Scratch)
 _TABLES = None
 
 
 def count_words(strings, english: bool = True):
     """(words, english_function_words) per string as Arrow int64 arrays (english None if not asked)."""
     import numpy as np
-    import pyarrow as pa
 
     global _TABLES
     if _TABLES is None:
         _TABLES = _tables()
     low, top, mult, shift, table = _TABLES
-    arr = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
-    if arr.type not in (pa.string(), pa.large_string()):
-        arr = arr.cast(pa.large_string())
-    rows = len(arr)
-    otype = np.int32 if arr.type == pa.string() else np.int64
-    offsets = np.frombuffer(arr.buffers()[1], dtype=otype, count=rows + 1,
-                            offset=arr.offset * np.dtype(otype).itemsize).astype(np.int64)
+    arr = as_strings(strings)
+    offsets = string_offsets(arr)
     base = int(offsets[0])
     offsets -= base
     n = int(offsets[-1])
     valid = None if arr.null_count == 0 else ~np.asarray(arr.is_null())
-    with _LOCK:
-        s = _POOL.pop() if _POOL else _Scratch()
-    try:
+    with _POOL.borrow() as s:
         s.for_bytes(n)
         data = arr.buffers()[2]
         if data is not None and data.size >= base + n + 8:  # words are read 8 bytes at a time
@@ -169,9 +162,6 @@ def count_words(strings, english: bool = True):
             np.cumsum(hit, out=cum[1:])
             english_counts = _arrow(cum[bounds[1:]] - cum[bounds[:-1]], valid)
         return _arrow(words, valid), english_counts
-    finally:
-        with _LOCK:
-            _POOL.append(s)
 
 
 def _arrow(values, valid):
@@ -200,19 +190,9 @@ def register(con) -> None:
     """word_count(s), english_function_words(s) and word_stats(s) -> {words, english} on `con`."""
     import duckdb
 
-    try:
-        from duckdb.sqltypes import BIGINT, VARCHAR
-    except ImportError:  # DuckDB < 1.4
-        from duckdb.typing import BIGINT, VARCHAR
-
-    stats = duckdb.struct_type({"words": BIGINT, "english": BIGINT})
-    for name, fn, returns in (("word_count", _word_count, BIGINT),
-                              ("english_function_words", _english_function_words, BIGINT),
+    t = sql_types()
+    stats = duckdb.struct_type({"words": t.BIGINT, "english": t.BIGINT})
+    for name, fn, returns in (("word_count", _word_count, t.BIGINT),
+                              ("english_function_words", _english_function_words, t.BIGINT),
                               ("word_stats", _word_stats, stats)):
-        try:
-            con.remove_function(name)
-        except duckdb.Error:
-            pass  # first registration on this connection
-        # side_effects: keeps the optimizer from copying a call into a pushed-down filter
-        # (it did: word_stats ran twice per turn in residual_english_turns)
-        con.create_function(name, fn, [VARCHAR], returns, type="arrow", null_handling="special", side_effects=True)
+        register_udf(con, name, fn, [t.VARCHAR], returns)
