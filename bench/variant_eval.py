@@ -202,6 +202,8 @@ def main() -> None:
     t0 = time.perf_counter()
     extra = gettext_pairs()
     print(f"extra training pairs from the system's gettext catalogues: {len(extra)}")
+    if args.libreoffice_help and not ((args.libreoffice_help / "pt").is_dir() and (args.libreoffice_help / "pt-BR").is_dir()):
+        raise SystemExit(f"{args.libreoffice_help}: no pt/ and pt-BR/ help folders (see libreoffice_help_pairs)")
     help_pairs = libreoffice_help_pairs(args.libreoffice_help) if args.libreoffice_help else []
     if help_pairs:
         print(f"extra training pairs from LibreOffice help in {args.libreoffice_help}: {len(help_pairs)}")
