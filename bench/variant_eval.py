@@ -32,7 +32,7 @@ from corpus.variant import VariantScorer, default_model_path, features  # noqa: 
 
 DATA = ROOT.parent / "shared" / "data" / "parallel"
 HALF_A, HALF_B = range(0, 499), range(499, 998)
-ALPHA, MIN_COUNT, EXTRA_WEIGHT = 1.0, 2, 0.05
+ALPHA, MIN_COUNT, EXTRA_WEIGHT = 5.0, 1, 0.05
 
 
 def load() -> tuple[list[str], list[str]]:
