@@ -50,30 +50,43 @@ class LangIDFilter(Filter):
         self.roles = set(roles) if roles else None
 
     def check(self, rec: Record) -> Verdict:
-        idx = [i for i, t in enumerate(rec.turns) if self.roles is None or t.role in self.roles]
-        res = self.lid.score_record([rec.turns[i].value for i in idx], target=self.lang)
-        meta = rec.meta
-        meta["lang_label"], meta["lang_score"] = res.label, round(res.score, 4)
+        turns, meta, lang = rec.turns, rec.meta, self.lang
+        if self.roles is None:
+            idx = None
+            texts = [t.value for t in turns]
+        else:
+            idx = [i for i, t in enumerate(turns) if t.role in self.roles]
+            texts = [turns[i].value for i in idx]
+        source = meta.get("source_lang") or self.source
+        watch = source if source and source != lang else None
+        src = None
+        if watch is not None and "source_conversations" in rec.extra:
+            src = source_turns(rec)
+            if src is not None:
+                if idx is not None:
+                    src = [src[i] for i in idx]
+                src = [s if s.__class__ is str else "" for s in src]  # a non-string source is never identical
+        res = self.lid.score_record(texts, target=lang, source=watch,
+                                    untranslated_score=self.untranslated_score, sources=src)
+        meta["lang_label"] = label = res.label
+        meta["lang_score"] = round(res.score, 4)
         meta["turn_lang"] = res.turns
         if res.merged:
             meta["lang_merged"] = res.merged
-        if res.label is None:
+        if label is None:
             return None  # nothing with letters to judge: other checks handle empty records
-        source = meta.get("source_lang") or self.source
-        if res.label != self.lang:
-            what = " (the source language)" if res.label == source else ""
-            return "lang_not_target", f"record is {res.label}{what} ({res.score:.2f}), expected {self.lang}"
-        if source and source != self.lang:
-            src = source_turns(rec) if "source_conversations" in rec.extra else None
-            for j, (lab, score) in enumerate(res.turns):
-                if not res.judged[j]:
-                    continue
-                if lab == source and score >= self.untranslated_score:
-                    return "untranslated_turn", f"turn {idx[j]} is {lab} ({score:.2f})"
-                if src is not None and rec.turns[idx[j]].value.strip() == src[idx[j]].strip():
-                    return "untranslated_turn", f"turn {idx[j]} is identical to its source"
+        if label != lang:
+            what = " (the source language)" if label == source else ""
+            return "lang_not_target", f"record is {label}{what} ({res.score:.2f}), expected {lang}"
+        if res.untranslated is not None:
+            j, why = res.untranslated
+            i = j if idx is None else idx[j]
+            if why == "lang":
+                lab, score = res.turns[j]
+                return "untranslated_turn", f"turn {i} is {lab} ({score:.2f})"
+            return "untranslated_turn", f"turn {i} is identical to its source"
         if res.score < self.min_score:
-            return "lang_low_score", f"{self.lang} score {res.score:.2f} < {self.min_score}"
+            return "lang_low_score", f"{lang} score {res.score:.2f} < {self.min_score}"
         return None
 
 

@@ -122,19 +122,26 @@ class RecordLang:
     A plain class with slots, not a dataclass: one is built per record, on the hot path.
     """
 
-    __slots__ = ("label", "score", "turns", "pooled", "judged", "merged")
+    __slots__ = ("label", "score", "turns", "pooled", "judged", "merged", "untranslated")
 
     def __init__(self, label: str | None, score: float, turns: list[list] | None = None,
-                 pooled: list[int] | None = None, judged: list[bool] | None = None, merged: str | None = None):
+                 pooled: list[int] | None = None, judged: list[bool] | None = None, merged: str | None = None,
+                 untranslated: tuple[int, str] | None = None):
         self.label = label  # None when no turn had any letters to judge
         self.score = score  # length-weighted probability of `label`
         self.turns = turns if turns is not None else []  # [[label, score], ...] aligned with the input texts
         self.pooled = pooled if pooled is not None else []  # turns too short alone, judged together
         self.judged = judged if judged is not None else []  # True where the turn was judged on its own
         self.merged = merged  # a neighbour label whose mass was given to pt (see portuguese_evidence)
+        # (index, "lang" | "identical"): the first judged turn left in the source language, or
+        # identical to its source text (only with score_record's `source`)
+        self.untranslated = untranslated
 
     def __repr__(self) -> str:
         return f"RecordLang(label={self.label!r}, score={self.score:.4f}, turns={self.turns!r})"
+
+
+_gate, _email_sub, _noise_sub = _MAY_HOLD_NOISE.search, _EMAIL.sub, _NOISE.sub
 
 
 class LangID:
@@ -165,12 +172,18 @@ class LangID:
         p, lab = self.predict_clean(cleaned)[0]
         return lab, p
 
-    def score_record(self, texts: list[str], target: str | None = None) -> RecordLang:
+    def score_record(self, texts: list[str], target: str | None = None, *, source: str | None = None,
+                     untranslated_score: float = 0.5, sources: list[str] | None = None) -> RecordLang:
         """Score each text (turn) and the record; short turns are pooled, never dropped.
 
         With ``target="pt"``, a record labelled as a neighbour language (es, gl, it...)
         whose text has clearly more Portuguese-only than Spanish-only words is given
         to pt, with the two labels' mass added up.
+
+        With ``source`` (say "en"), ``untranslated`` names the first turn judged on its
+        own that is `source` with a rounded score >= `untranslated_score`, or whose text
+        equals its entry in `sources` (aligned with `texts`) up to surrounding space.
+        It is found in the scoring loop itself: a second pass over the turns cost ~3 %.
         """
         turns: list[list] = [[None, 0.0]] * len(texts)
         judged = [False] * len(texts)
@@ -178,9 +191,28 @@ class LangID:
         total = 0
         short: list[int] = []
         short_text: list[str] = []
-        predict, k, min_chars, labels = self._predict, self.k, self.min_chars, _LABELS
+        untranslated = None
+        watch = source is not None
+        predict, k, min_chars, labels, more = self._predict, self.k, self.min_chars, _LABELS, self.k > 1
         for i, text in enumerate(texts):
-            cleaned = clean_for_lid(text)
+            # clean_for_lid, inlined: a call per turn is ~4 % of the stage
+            cleaned = text
+            if _gate(cleaned) is not None or "www." in cleaned:
+                if cleaned.startswith(_IMAGE_LINE):
+                    cleaned = cleaned[8:]
+                    if _gate(cleaned) is None and "www." not in cleaned:
+                        cleaned = cleaned.replace("\n", " ")
+                    else:
+                        if "@" in cleaned:
+                            cleaned = _email_sub(" ", cleaned)
+                        cleaned = _noise_sub(" ", cleaned).replace("\n", " ")
+                else:
+                    if "@" in cleaned:
+                        cleaned = _email_sub(" ", cleaned)
+                    cleaned = _noise_sub(" ", cleaned).replace("\n", " ")
+            else:
+                cleaned = cleaned.replace("\n", " ")
+            cleaned = cleaned.replace("\r", " ").strip()
             n = len(cleaned)
             if n < min_chars:
                 if n:
@@ -188,13 +220,21 @@ class LangID:
                     short_text.append(cleaned)
                 continue
             preds = predict(cleaned + "\n", k, 0.0, "strict")
-            p, lab = preds[0]
-            turns[i] = [labels.get(lab) or _label(lab), round(p, 4)]
+            p, raw = preds[0]
+            lab = labels.get(raw) or _label(raw)
+            score = round(p, 4)
+            turns[i] = [lab, score]
             judged[i] = True
             total += n
-            weights[lab] = weights.get(lab, 0.0) + p * n
-            for p, lab in preds[1:]:  # k > 1 only
-                weights[lab] = weights.get(lab, 0.0) + p * n
+            weights[raw] = weights.get(raw, 0.0) + p * n
+            if more:
+                for p, raw in preds[1:]:
+                    weights[raw] = weights.get(raw, 0.0) + p * n
+            if watch:
+                if lab == source and score >= untranslated_score:
+                    untranslated, watch = (i, "lang"), False
+                elif sources is not None and text.strip() == sources[i].strip():
+                    untranslated, watch = (i, "identical"), False
         if short:
             pooled = " ".join(short_text)
             preds = predict(pooled + "\n", k, 0.0, "strict")
@@ -203,15 +243,19 @@ class LangID:
                 turns[i] = pair
             n = len(pooled)
             total += n
-            for p, lab in preds:
-                weights[lab] = weights.get(lab, 0.0) + p * n
+            for p, raw in preds:
+                weights[raw] = weights.get(raw, 0.0) + p * n
         if not total:
-            return RecordLang(None, 0.0, turns, short, judged)
-        raw = max(weights, key=weights.__getitem__)
-        label = _label(raw)
+            return RecordLang(None, 0.0, turns, short, judged, None, untranslated)
+        if len(weights) == 1:
+            (raw, w), = weights.items()
+        else:
+            raw = max(weights, key=weights.__getitem__)
+            w = weights[raw]
+        label = labels.get(raw) or _label(raw)
         if target == "pt" and label in _NEIGHBOURS:
             pt_hits, es_hits = portuguese_evidence(" ".join(texts))
             if pt_hits >= 2 and pt_hits > 2 * es_hits:
                 pt_mass = sum(w for lab, w in weights.items() if _label(lab) == "pt")
-                return RecordLang("pt", (weights[raw] + pt_mass) / total, turns, short, judged, merged=label)
-        return RecordLang(label, weights[raw] / total, turns, short, judged)
+                return RecordLang("pt", (weights[raw] + pt_mass) / total, turns, short, judged, label, untranslated)
+        return RecordLang(label, w / total, turns, short, judged, None, untranslated)

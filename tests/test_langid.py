@@ -130,6 +130,24 @@ def test_untranslated_turn_identical_to_its_source():
     assert f.check(Record.from_dict(d)) == ("untranslated_turn", "turn 1 is identical to its source")
 
 
+def test_roles_and_untranslated_turn_numbering():
+    f = _filter(lang="pt", min_score=0.3, roles=["gpt"])
+    d = rec("r", "<image>\nWhat is the man doing in the picture?",
+            "Ele está andando de bicicleta por uma rua movimentada da cidade, perto de uma praça cheia de lojas.",
+            "What color is the bicycle he is riding?", "The bicycle is red with black details and a small basket.")
+    r = Record.from_dict(d)
+    assert f.check(r) == ("untranslated_turn", "turn 3 is en (0.93)")  # numbered among all turns
+    assert [lab for lab, _ in r.meta["turn_lang"]] == ["pt", "en"]  # the gpt turns only
+
+
+def test_non_string_source_value_is_not_identical():
+    f = _filter(lang="pt", min_score=0.3, untranslated_score=1.1)
+    d = rec("s", "<image>\nO que há na imagem? Descreva com detalhes o que você vê na cena.",
+            "Um homem andando de bicicleta por uma rua movimentada da cidade.")
+    d["source_conversations"] = [{"from": "human", "value": None}, {"from": "gpt", "value": 3}]
+    assert f.check(Record.from_dict(d)) is None
+
+
 def test_reason_lang_low_score():
     f = _filter(lang="pt", min_score=0.99)
     r = Record.from_dict(rec("low", "<image>\nDescreva a foto.", "tênis adidas originals stan smith branco"))
