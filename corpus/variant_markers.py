@@ -21,7 +21,7 @@ sumo sumos guarda-redes golo golos relvado relvados montra montras camisola cami
 ficheiro ficheiros registo registos registar registou registaram registado registada registados registadas
 regista registam facto factos contacto contactos contactar contactou contacte contactem receção receções
 conceção perceção deceção secção secções moscovo teerão vietname iorque polónia quénia arménia macedónia
-macedónio macedónios estugarda amesterdão ananás moradia geminada íman copenhaga roménia eslovénia cancro aluguer desporto desportos
+macedónio macedónios estugarda amesterdão ananás geminada íman copenhaga roménia eslovénia cancro aluguer desporto desportos
 desportivo desportiva desportivos desportivas desportista canalizador talho rebuçado fiambre travão guiador
 rés-do-chão cimeira morada ementa propinas infantário constipação autarquia autarquias autárquico autárquicas
 autárquicos concelho concelhos freguesia freguesias reformado reformada reformados reformadas sondagem
@@ -30,7 +30,7 @@ carrinha carrinhas esquadra arguido arguida arguidos arguidas humidade húmido h
 dezassete dezanove bilião biliões apoiante apoiantes adepto adeptos baliza basquetebol voleibol andebol
 avançado penálti chávena relva fixe bué camião camiões betão descarregar partilhar partilha partilhou
 partilhado partilhada partilham aceder acedeu acede acedem palavra-passe definições premir
-num numa nuns numas connosco convosco vós vosso vossa terramoto terramotos cheias aterrar aterragem aterrou
+num numa nuns numas connosco convosco vós vosso vossa cheias aterrar aterragem aterrou
 hospedeira ressaltos televisiva televisivas televisivo televisivos intercalares
 """.split()
 BR_WORDS = """
@@ -46,7 +46,7 @@ controle controles treinamento coleta caminhonete delegacia quadrinhos umidade �
 dezessete dezenove bilhão bilhões torcedor torcedores torcedora torcedoras apoiador apoiadores basquete vôlei
 handebol atacante pênalti caminhão caminhões compartilhar compartilha compartilhou compartilhado compartilhada
 compartilham acessar acessou acessa acessam configurações pressione pressionar xícara metrô mídia mídias
-você vocês terremoto terremotos enchente enchentes policial policiais câmera câmeras pousar pouso
+você vocês enchente enchentes policial policiais câmera câmeras pousar pouso
 pousou aeromoça rebotes registrava abacaxi ímã
 """.split()
 # Multi-word markers: one regex each side.
@@ -67,10 +67,11 @@ PT_ORTH = re.compile(r"[óé][mn][aeiouáéíóú]|\w+ámos\b|\b(?:acç|direcç|
 BR_ORTH = re.compile(r"[ôê][mn][aeiouáéíóú]")
 
 # --- syntax ------------------------------------------------------------------
-_ESTAR = (r"(?:estar|estou|estás|está|estamos|estão|estava|estavas|estávamos|estavam|esteve|estiveram|estive|"
+_ESTAR = (r"(?:estar|estado|estou|estás|está|estamos|estão|estava|estavas|estávamos|estavam|esteve|estiveram|estive|"
           r"esteja|estejam|estivesse|estivessem|estará|estarão|estaria|estariam|anda|andam|andava|andavam)")
-PT_PROG = re.compile(_ESTAR + r" a [a-zà-ÿ]+[aei]r\b")
-BR_PROG = re.compile(r"\b(?:" + _ESTAR[3:-1] + r"|continua|continuam|continuou|vem|vinha|vinham|fica|ficou)"
+PT_PROG = re.compile(_ESTAR + r" (?:(?:só|ainda|já|sempre|também|agora|apenas|mesmo) )?a [a-zà-ÿ]+[aei]r\b")
+BR_PROG = re.compile(r"\b(?:" + _ESTAR[3:-1] + r"|continua|continuam|continuou|continuaram|continuava|continuavam|segue|seguem|seguiu|seguiram|"
+                     r"acabou|acabaram|ficaram|ficava|ficavam|vive|vivem|passou|passaram|saiu|saíram|vem|vinha|vinham|fica|ficou)"
                      r" [a-zà-ÿ]+ndo\b")
 ENCLISIS = re.compile(r"\b[a-zà-ÿ]+-(?:se|me|te|lhe|lhes|nos|vos)\b")
 # European Portuguese puts an article before a possessive ("a sua média"); Brazilian often
@@ -89,7 +90,7 @@ _BR_SET = frozenset(BR_WORDS)
 PT_WORDS2 = """
 nomeadamente designadamente aquando percentagem percentagens ronda
 balneário balneários plantel selecionador selecionadores convocatória
-sida adn nato islão caraíbas nairobi gronelândia havai singapura zimbabué camberra
+sida adn nato islão caraíbas nairobi gronelândia havai zimbabué camberra
 boleia paragem paragens bilheteira bilheteiras duche duches sapatilhas peúgas cuecas natas esquentador cave sanita
 autoestrada autoestradas magoar magoou magoado magoada percebes apanhar apanhou apanhado apanhei apanha
 podes tens queres sabes vais és fazes dizes consegues precisas gostas achas vês contigo
@@ -98,12 +99,12 @@ aspeto aspetos perspetiva perspetivas respetivo respetiva respetivos respetivas 
 espetadora infeção infeções infecioso infeciosa detetar detetou detetado detetada detetados excecional excecionais
 caraterística caraterísticas fação fações anticoncecional concecionário
 cancros bebé bebés puré croché guiché fato-de-banho defesa-central presidente-executivo faturação
-porreiro malta gajo gajos autarca autarcas sandes bica ordenado coima
+porreiro malta gajo gajos autarca autarcas sandes bica ordenado coima recluso reclusos abreviatura
 """.split()
 BR_WORDS2 = """
 fato fatos inclusive porcentagem porcentagens gol gols placar placares rodada rodadas zagueiro zagueiros
 torcida torcidas artilheiro escalação escalações otan
-aids dna islã caribe nairóbi groenlândia havaí cingapura zimbábue
+aids dna islã caribe nairóbi groenlândia havaí zimbábue
 carona caronas bilheteria bilheterias chuveiro calcinha maiô chiclete lanchonete lanchonetes
 porão rodovia rodovias pedestre pedestres calçada calçadas
 aplicativo aplicativos notebook notebooks mouse tela telas
@@ -113,18 +114,20 @@ espectadora infecção infecções infeccioso infecciosa detectar detectou detec
 facção facções anticoncepcional concessionária faturamento
 bebê bebês purê crochê papai mamãe cachorro cachorros bonde bondes moleque moleques grana
 gerenciar gerenciamento gerenciou gerencia checar checou deletar resfriado maconha vestibular mensalidade delegado delegada promotor promotora
+detento detentos abreviação socorrista socorristas presidenciável
 """.split()
 PT_PHRASES2 = re.compile(r"\b(?:médio oriente|supremo tribunal|carta de condução|pai natal|"
                          r"taça do mundo|parque de estacionamento|quarto de banho|fato de banho|"
                          r"(?:o|um|os|uns|dois|três|do|dos|pelo|pelos|ao|aos) polícias?|de resto|"
                          r"como é que|o que é que|relativamente a|há bocado|ao pé d|mesmo a tempo|"
                          r"(?:vir|veio|vieram|viria|virá|vem) a (?:ser|ter|fazer|tornar|acontecer)|"
-                         r"continu\w* a [a-zà-ÿ]+[aei]r|toda a gente|de momento|em direto|ensino secundário|ensino básico|"
+                         r"continu\w* a [a-zà-ÿ]+[aei]r|acab\w* por [a-zà-ÿ]+[aei]r|referi(?:u|ram|ndo) que|(?:a|uma|da|na|pela) personagem|"
+                         r"século [xvi]+|(?:ouvi|ouviu|ouviram|vi|viu|viram|vimos|encontrou|encontraram) (?:[a-zà-ÿ]+ ){1,3}a [a-zà-ÿ]+[aei]r|toda a gente|de momento|em direto|ensino secundário|ensino básico|"
                          r"(?:de|em) (?:o|a|os|as|ele|ela|eles|elas|este|esta|estes|estas|esse|essa|esses|essas))\b")
 BR_PHRASES2 = re.compile(r"\b(?:oriente médio|suprema corte|carteira de motorista|papai noel|"
                          r"copa do mundo|(?:o|do|no|pelo|ao|um|seu|meu|nosso|novo|próprio) time|"
                          r"(?:anos|meses|dias|semanas|horas|minutos|décadas|séculos) atrás|"
-                         r"ao invés de|todo mundo|todo dia|toda semana|toda vez|no momento|ao vivo|ensino médio|ensino fundamental|posto de saúde|imposto de renda|eleições intermediárias|de meio de mandato|\d+ x \d+|"
+                         r"ao invés de|(?:o|um|do|no|pelo|ao) personagem|século \d|cheg\w* (?:na|no|nas|nos)|tropa de choque|brincar de|(?:na|à) sua frente|todo mundo|todo dia|toda semana|toda vez|no momento|ao vivo|ensino médio|ensino fundamental|posto de saúde|imposto de renda|eleições intermediárias|de meio de mandato|\d+ x \d+|"
                          r"(?:eu|ele|ela|eles|elas|você|vocês|nós|isso|isto|a gente) (?:se|me|te|nos|lhe|lhes) [a-zà-ÿ]+|"
                          r"(?:pode|podem|podia|poderia|poderiam|vai|vão|ia|iam|deve|devem|deveria|quer|querem|"
                          r"precisa|precisam|consegue|conseguem|tenta|tentou|começou a|acabou) "

@@ -11,8 +11,9 @@ from corpus.record import Record
 from corpus.variant import VariantScorer, default_model_path, markers
 
 # Measured with the shipped weights on held-out lines 500-998 (bench/variant_eval.py):
-# 0.7675 of 998 sentences, 0.8916 of 332 three-sentence documents. Floors sit just below.
-SENTENCE_FLOOR, DOCUMENT_FLOOR = 0.75, 0.87
+# 0.8226 of 998 sentences, 0.9578 of 332 three-sentence documents. The sentence floor sits
+# just below (the 0.85 is not reached); the document floor is the target.
+SENTENCE_FLOOR, DOCUMENT_FLOOR = 0.81, 0.95
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,11 @@ def test_held_out_accuracy_floor(scorer):
     ("O utilizador regista o ficheiro.", "O usuário registra o arquivo."),
     ("Diga-me o que vê na imagem.", "Me diga o que você vê na imagem."),
     ("O crescimento económico foi fenomenal.", "O crescimento econômico foi fenomenal."),
+    ("O aspeto do edifício mudou.", "O aspecto do edifício mudou."),
+    ("Toda a gente sabe que ele pode tornar-se campeão.", "Todo mundo sabe que ele pode se tornar campeão."),
+    ("Podes ver o golo no ecrã?", "Você pode ver o gol na tela?"),
+    ("A estátua é do século XIX.", "A estátua é do século 19."),
+    ("Os reclusos continuam a protestar.", "Os detentos continuam protestando."),
 ])
 def test_european_leaks_score_lower_than_brazilian(scorer, european, brazilian):
     assert scorer.prob(european) < 0.5 < scorer.prob(brazilian)
@@ -55,6 +61,8 @@ def test_european_leaks_score_lower_than_brazilian(scorer, european, brazilian):
 def test_markers_name_the_european_forms():
     found = markers("A equipa está a jogar no relvado e de facto ganhou.")
     assert {"equipa", "está a jogar", "relvado"} <= set(found)
+    found = markers("Nomeadamente, os adeptos continuam a cantar no Médio Oriente.")
+    assert {"nomeadamente", "continuam a cantar", "médio oriente"} <= set(found)
 
 
 def test_record_evidence_adds_up_over_turns(scorer):
