@@ -100,6 +100,8 @@ espetadora infeção infeções infecioso infeciosa detetar detetou detetado det
 caraterística caraterísticas fação fações anticoncecional concecionário
 cancros bebé bebés puré croché guiché fato-de-banho defesa-central presidente-executivo faturação
 porreiro malta gajo gajos autarca autarcas sandes bica ordenado coima recluso reclusos abreviatura
+calções lava-loiça loiça loiças candeeiro candeeiros alcatifa esplanada esplanadas tosta tostas queque queques mota motas
+motociclo motociclos trotinete trotinetes autocaravana baloiço baloiços escorrega râguebi
 """.split()
 BR_WORDS2 = """
 fato fatos inclusive porcentagem porcentagens gol gols placar placares rodada rodadas zagueiro zagueiros
@@ -115,6 +117,8 @@ facção facções anticoncepcional concessionária faturamento
 bebê bebês purê crochê papai mamãe cachorro cachorros bonde bondes moleque moleques grana
 gerenciar gerenciamento gerenciou gerencia checar checou deletar resfriado maconha vestibular mensalidade delegado delegada promotor promotora
 detento detentos abreviação socorrista socorristas presidenciável
+louça louças carpete carpetes abajur abajures motocicleta motocicletas patinete patinetes parquinho escorregador rúgbi surfe
+cachorro-quente cachorros-quentes
 """.split()
 PT_PHRASES2 = re.compile(r"\b(?:médio oriente|supremo tribunal|carta de condução|pai natal|"
                          r"taça do mundo|parque de estacionamento|quarto de banho|fato de banho|"

@@ -53,6 +53,7 @@ def test_held_out_accuracy_floor(scorer):
     ("Podes ver o golo no ecrã?", "Você pode ver o gol na tela?"),
     ("A estátua é do século XIX.", "A estátua é do século 19."),
     ("Os reclusos continuam a protestar.", "Os detentos continuam protestando."),
+    ("Uma rapariga anda de trotinete ao lado de uma mota.", "Uma garota anda de patinete ao lado de uma motocicleta."),
 ])
 def test_european_leaks_score_lower_than_brazilian(scorer, european, brazilian):
     assert scorer.prob(european) < 0.5 < scorer.prob(brazilian)
