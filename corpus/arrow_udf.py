@@ -17,7 +17,8 @@ def as_strings(arr):
     import pyarrow as pa
 
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        # DuckDB hands one chunk: combine_chunks() would copy it (~0.04 s on 158k records)
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if arr.type not in (pa.string(), pa.large_string()):
         arr = arr.cast(pa.large_string())
     return arr
