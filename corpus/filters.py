@@ -59,13 +59,9 @@ class LangIDFilter(Filter):
             texts = [turns[i].value for i in idx]
         source = meta.get("source_lang") or self.source
         watch = source if source and source != lang else None
-        src = None
-        if watch is not None and "source_conversations" in rec.extra:
-            src = source_turns(rec)
-            if src is not None:
-                if idx is not None:
-                    src = [src[i] for i in idx]
-                src = [s if s.__class__ is str else "" for s in src]  # a non-string source is never identical
+        src = source_turns(rec) if watch is not None and "source_conversations" in rec.extra else None
+        if src is not None and idx is not None:
+            src = [src[i] for i in idx]
         res = self.lid.score_record(texts, target=lang, source=watch,
                                     untranslated_score=self.untranslated_score, sources=src)
         meta["lang_label"] = label = res.label

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from conftest import rec, shared_path
 from corpus.errors import UsageError
 from corpus.filters import LangIDFilter
-from corpus.langid import _EMAIL, _NOISE, LangID, clean_for_lid, default_model_path
+from corpus.langid import _EMAIL, _NOISE, LangID, _round4, clean_for_lid, default_model_path
 from corpus.record import Record
 
 
@@ -52,6 +52,21 @@ def test_cleaning_shortcuts_on_real_turns():
     for s in lines:
         for t in (s, "<image>\n" + s, s + "\n<image>", "<image>" + s):
             assert clean_for_lid(t) == _clean_reference(t)
+
+
+@given(st.floats(0.0, 1.0000200271606445, width=32))  # fastText probabilities reach 1 + 1e-5
+@settings(max_examples=2000, deadline=None)
+def test_round4_is_round_for_float32(p):
+    assert _round4(p) == round(p, 4)
+
+
+def test_round4_on_float32_ties_and_real_scores(lid):
+    import struct
+
+    f32 = [struct.unpack("f", struct.pack("f", x / 20000))[0] for x in range(20001)]  # nearest to every 4-decimal tie
+    assert all(_round4(p) == round(p, 4) for p in f32)
+    scores = [p for s in _lines("parallel", "flores200.devtest.pt", n=300) for p, _ in lid.predict_clean(s)]
+    assert all(_round4(p) == round(p, 4) for p in scores)
 
 
 def test_real_english_and_portuguese_sentences(lid):
