@@ -306,6 +306,34 @@ def test_word_udfs_on_real_sentences_and_many_chunks():
     assert [r[:2] for r in got] == [python_word_stats(t) for t in many]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.tuples(vocabulary, separators), max_size=8).map(
+    lambda parts: "".join(w + s for w, s in parts))), min_size=1, max_size=12),
+       st.integers(0, 3), st.booleans())
+def test_count_words_on_arrow_slices(items, cut, large):
+    """count_words straight on Arrow arrays: sliced ones (text not 8-byte aligned: a copy is read)
+    and whole ones (read in place, the last bytes from a padded copy), string and large_string.
+    Runs that go on from one string into the next are split at the boundary."""
+    import pyarrow as pa
+
+    from corpus.query_words import count_words
+
+    arr = pa.array(items, pa.large_string() if large else pa.string()).slice(min(cut, len(items) - 1))
+    words, english = count_words(arr)
+    assert list(zip(words.to_pylist(), english.to_pylist())) == [python_word_stats(t) for t in arr.to_pylist()]
+
+
+@given(st.lists(st.booleans(), max_size=300), st.data())
+def test_count_before_counts_true_elements_before_each_position(mask, data):
+    import numpy as np
+
+    from corpus.arrow_udf import count_before
+
+    m = np.array(mask, dtype=bool)
+    positions = np.array(sorted(data.draw(st.lists(st.integers(0, len(m)), max_size=20))), dtype=np.int64)
+    assert count_before(m, positions).tolist() == [int(m[:p].sum()) for p in positions]
+
+
 @pytest.mark.shared
 def test_residual_english_counts_match_python_on_real_data():
     path = shared_path("llava", "llava_instruct_sample50.json")
