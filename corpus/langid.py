@@ -30,12 +30,17 @@ from corpus.errors import UsageError
 
 # One pass removes everything that carries no language. Boxes first, so their
 # numbers go with their brackets. Kept cheap: this runs on every turn.
+_NUMBER = r"\d+(?:[.,:/hx]\d+)*(?:st|nd|rd|th|º|ª|%)?"
 _NOISE = re.compile(
     r"<image>"
     r"|\[\s*-?\d*\.?\d+(?:\s*,\s*-?\d*\.?\d+)+\s*\]"  # [0.12, 0.34, 0.56, 0.78]
     r"|(?:https?://|www\.)\S+"
-    r"|\d+(?:[.,:/hx]\d+)*(?:st|nd|rd|th|º|ª|%)?"
+    r"|" + _NUMBER
 )
+# A text without "<image>", "[", "://" and "www." can match only _NOISE's last alternative:
+# the number pattern alone gives the same result and, starting with \d, lets the regex
+# engine skip from digit to digit (~5x faster on the turns that have numbers).
+_NUMBERS = re.compile(_NUMBER)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 # GlotLID speaks ISO 639-3 + script; map the few codes this project cares about.
 _ISO3 = {"por": "pt", "eng": "en", "spa": "es", "fra": "fr", "ita": "it", "deu": "de", "glg": "gl",
@@ -62,6 +67,15 @@ _MAY_HOLD_NOISE = re.compile("[0-9<\\[:@\u0660-\U0010ffff]")
 _IMAGE_LINE = "<image>\n"  # how LLaVA first turns begin; its removal leaves the rest as clean as before
 
 
+def _denoise(text: str) -> str:
+    """`text` with e-mail addresses and every _NOISE match replaced by a space."""
+    if "@" in text:  # the e-mail pattern is slow; most turns have no "@"
+        text = _EMAIL.sub(" ", text)
+    if "<image>" in text or "[" in text or "://" in text or "www." in text:
+        return _NOISE.sub(" ", text)
+    return _NUMBERS.sub(" ", text)
+
+
 def clean_for_lid(text: str) -> str:
     """Text with placeholders, boxes, URLs, e-mail addresses, numbers and line breaks removed."""
     if _MAY_HOLD_NOISE.search(text) is not None or "www." in text:
@@ -69,9 +83,7 @@ def clean_for_lid(text: str) -> str:
             text = text[8:]
             if _MAY_HOLD_NOISE.search(text) is None and "www." not in text:
                 return text.replace("\n", " ").replace("\r", " ").strip()
-        if "@" in text:  # the e-mail pattern is slow; most turns have no "@"
-            text = _EMAIL.sub(" ", text)
-        text = _NOISE.sub(" ", text)
+        text = _denoise(text)
     return text.replace("\n", " ").replace("\r", " ").strip()
 
 
@@ -146,7 +158,7 @@ class RecordLang:
         return f"RecordLang(label={self.label!r}, score={self.score:.4f}, turns={self.turns!r})"
 
 
-_gate, _email_sub, _noise_sub = _MAY_HOLD_NOISE.search, _EMAIL.sub, _NOISE.sub
+_gate = _MAY_HOLD_NOISE.search
 
 
 def _round4(p: float) -> float:
@@ -220,19 +232,11 @@ class LangID:
             if _gate(cleaned) is not None or "www." in cleaned:
                 if cleaned.startswith(_IMAGE_LINE):
                     cleaned = cleaned[8:]
-                    if _gate(cleaned) is None and "www." not in cleaned:
-                        cleaned = cleaned.replace("\n", " ")
-                    else:
-                        if "@" in cleaned:
-                            cleaned = _email_sub(" ", cleaned)
-                        cleaned = _noise_sub(" ", cleaned).replace("\n", " ")
+                    if _gate(cleaned) is not None or "www." in cleaned:
+                        cleaned = _denoise(cleaned)
                 else:
-                    if "@" in cleaned:
-                        cleaned = _email_sub(" ", cleaned)
-                    cleaned = _noise_sub(" ", cleaned).replace("\n", " ")
-            else:
-                cleaned = cleaned.replace("\n", " ")
-            cleaned = cleaned.replace("\r", " ").strip()
+                    cleaned = _denoise(cleaned)
+            cleaned = cleaned.replace("\n", " ").replace("\r", " ").strip()
             n = len(cleaned)
             if n < min_chars:
                 if n:

@@ -38,7 +38,7 @@ def _clean_reference(text):
 
 _PIECES = st.sampled_from(["<image>", "<image>\n", "\n", "\r", " ", "a", "é", "ção", "1", "2,5", "3rd", "12h30",
                            "٣", "߁", "²", "[0.1, 0.2]", "[", "]", ":", "@", "x@y.com", "www.", "https://a.b/c",
-                           "www.site.com", "10%", "º", "—", "日本"])
+                           "www.site.com", "10%", "º", "—", "日本", "1.5", "3:4", "2x3", "10/12", "http", "://", "h", "x"])
 
 
 @given(st.lists(_PIECES, max_size=12).map("".join))
