@@ -60,10 +60,12 @@ def portuguese_evidence(text: str) -> tuple[int, int]:
     return len(_PT_ONLY.findall(low)), len(_ES_ONLY.findall(low))
 
 
-# Every _NOISE/_EMAIL match holds one of these characters or "www.": a text without them
-# skips the substitutions. Any character from U+0660 up counts, as every non-ASCII \d digit
-# lies there: a plain byte-table class, half the cost of searching for \d itself.
-_MAY_HOLD_NOISE = re.compile("[0-9<\\[:@\u0660-\U0010ffff]")
+# Every _NOISE/_EMAIL match holds one of 0-9 < [ : @ or "www.": a text without them skips the
+# substitutions. Any character from U+0660 up counts too, as every non-ASCII \d digit lies
+# there. Written as the complement of the characters that cannot start noise (U+0000-U+065F
+# less those six): the regex engine then settles most characters with one table look-up,
+# ~14 % faster than the positive class, itself half the cost of searching for \d.
+_MAY_HOLD_NOISE = re.compile(r"[^\x00-\x2f\x3b\x3d-\x3f\x41-\x5a\x5c-\u065f]")  # not 0-9 : < @ [ or >= U+0660
 _IMAGE_LINE = "<image>\n"  # how LLaVA first turns begin; its removal leaves the rest as clean as before
 
 

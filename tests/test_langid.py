@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from conftest import rec, shared_path
 from corpus.errors import UsageError
 from corpus.filters import LangIDFilter
-from corpus.langid import _EMAIL, _NOISE, LangID, _round4, clean_for_lid, default_model_path
+from corpus.langid import _EMAIL, _MAY_HOLD_NOISE, _NOISE, LangID, _round4, clean_for_lid, default_model_path
 from corpus.record import Record
 
 
@@ -45,6 +45,11 @@ _PIECES = st.sampled_from(["<image>", "<image>\n", "\n", "\r", " ", "a", "é", "
 @settings(max_examples=500, deadline=None)
 def test_cleaning_shortcuts_change_nothing(text):
     assert clean_for_lid(text) == _clean_reference(text)
+
+
+def test_noise_gate_flags_exactly_the_characters_noise_can_start_with():
+    flagged = [c for c in range(0x110000) if _MAY_HOLD_NOISE.search(chr(c))]
+    assert flagged == [c for c in range(0x110000) if chr(c) in "0123456789:<@[" or c >= 0x660]
 
 
 def test_cleaning_shortcuts_on_real_turns():
