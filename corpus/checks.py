@@ -14,6 +14,7 @@ Example:
 """
 from __future__ import annotations
 
+import operator
 import re
 
 from corpus.placeholder_rules import placeholder_findings
@@ -26,12 +27,18 @@ Check = tuple[str, str] | None
 IMAGE_TOKENS = 576
 
 
+_VALUE = operator.itemgetter("value")
+
+
 def source_turns(rec: Record) -> list[str] | None:
     """Source texts aligned by index with rec.turns, or None when not kept."""
     src = rec.extra.get("source_conversations")
     if not isinstance(src, list) or len(src) != len(rec.turns):
         return None
-    return [t.get("value", "") if isinstance(t, dict) else "" for t in src]
+    try:  # every turn a dict with a "value", as translate writes them: looked up in C, ~2x faster
+        return list(map(_VALUE, src))
+    except (KeyError, TypeError):
+        return [t.get("value", "") if isinstance(t, dict) else "" for t in src]
 
 
 def _text(value: str) -> str:

@@ -131,3 +131,18 @@ def test_validate_stage_gives_the_rule_code():
         {"from": "gpt", "value": "<image>\nOlá"}, {"from": "human", "value": "Oi"}]})
     assert Validate().check(bad)[0] == "role_order"
     assert Validate().check(GOOD) is None
+
+
+@pytest.mark.parametrize("src", [
+    [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"}],
+    [{"from": "human"}, {"value": "y"}],  # no "value"
+    ["not a turn", {"value": "y"}],
+    [None, {"value": None}],
+    [["value"], {"value": 3}],
+])
+def test_source_turns_fast_path_matches_its_definition(src):
+    r = Record.from_dict({"id": 1, "conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}],
+                          "source_conversations": src})
+    assert C.source_turns(r) == [t.get("value", "") if isinstance(t, dict) else "" for t in src]
+    r.extra["source_conversations"] = src[:1]  # not aligned with the turns
+    assert C.source_turns(r) is None
