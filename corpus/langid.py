@@ -141,7 +141,7 @@ class RecordLang:
     A plain class with slots, not a dataclass: one is built per record, on the hot path.
     """
 
-    __slots__ = ("label", "score", "turns", "pooled", "judged", "merged", "untranslated")
+    __slots__ = ("label", "score", "turns", "pooled", "_judged", "merged", "untranslated")
 
     def __init__(self, label: str | None, score: float, turns: list[list] | None = None,
                  pooled: list[int] | None = None, judged: list[bool] | None = None, merged: str | None = None,
@@ -150,11 +150,19 @@ class RecordLang:
         self.score = score  # length-weighted probability of `label`
         self.turns = turns if turns is not None else []  # [[label, score], ...] aligned with the input texts
         self.pooled = pooled if pooled is not None else []  # turns too short alone, judged together
-        self.judged = judged if judged is not None else []  # True where the turn was judged on its own
+        self._judged = judged  # see `judged`; worked out on first use (nothing on the hot path reads it)
         self.merged = merged  # a neighbour label whose mass was given to pt (see portuguese_evidence)
         # (index, "lang" | "identical"): the first judged turn left in the source language, or
         # identical to its source text (only with score_record's `source`)
         self.untranslated = untranslated
+
+    @property
+    def judged(self) -> list[bool]:
+        """True where the turn was judged on its own: neither pooled nor empty."""
+        if self._judged is None:
+            pooled = set(self.pooled)
+            self._judged = [lab is not None and i not in pooled for i, (lab, _) in enumerate(self.turns)]
+        return self._judged
 
     def __repr__(self) -> str:
         return f"RecordLang(label={self.label!r}, score={self.score:.4f}, turns={self.turns!r})"
@@ -217,7 +225,6 @@ class LangID:
         loop itself: a second pass over the turns cost ~3 %.
         """
         turns: list[list] = [[None, 0.0]] * len(texts)
-        judged = [False] * len(texts)
         # Raw fastText labels -> probability mass x length, in first-seen order. The first
         # label is summed in `w0`: nearly all records have one label, and a dict update
         # per turn was ~1 % of the stage's instructions.
@@ -250,7 +257,6 @@ class LangID:
             lab = labels[raw]
             score = round(p * 10000.0) / 10000.0  # == round(p, 4) for fastText's float32 p (see _round4)
             turns[i] = [lab, score]
-            judged[i] = True
             total += n
             if raw == first:
                 w0 += p * n
@@ -285,7 +291,7 @@ class LangID:
                 else:
                     others[raw] = others.get(raw, 0.0) + p * n
         if not total:
-            return RecordLang(None, 0.0, turns, short, judged, None, untranslated)
+            return RecordLang(None, 0.0, turns, short, None, None, untranslated)
         if others:
             weights = {first: w0, **others}
             raw = max(weights, key=weights.__getitem__)
@@ -298,5 +304,5 @@ class LangID:
             if pt_hits >= 2 and pt_hits > 2 * es_hits:
                 weights = {first: w0, **others}
                 pt_mass = sum(v for lab, v in weights.items() if labels[lab] == "pt")
-                return RecordLang("pt", (w + pt_mass) / total, turns, short, judged, label, untranslated)
-        return RecordLang(label, w / total, turns, short, judged, None, untranslated)
+                return RecordLang("pt", (w + pt_mass) / total, turns, short, None, label, untranslated)
+        return RecordLang(label, w / total, turns, short, None, None, untranslated)
