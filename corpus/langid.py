@@ -283,11 +283,11 @@ class LangID:
                 turns[i] = pair
             n = len(pooled)
             total += n
-            for p, raw in preds:
+            for p, raw in preds:  # once per record: the plain form of the loop's accumulation
+                if first is None:
+                    first = raw  # w0 is still 0.0
                 if raw == first:
                     w0 += p * n
-                elif first is None:
-                    first, w0 = raw, p * n
                 else:
                     others[raw] = others.get(raw, 0.0) + p * n
         if not total:
