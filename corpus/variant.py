@@ -81,7 +81,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from corpus.variant_markers import (
-    _BR_SET, _BR_SET2, _PT_SET, _PT_SET2, ART_POSS, BR_H, BR_MONEY, BR_ORTH, BR_PHRASES, BR_PHRASES2, BR_PROCLISIS,
+    BR_SET, BR_SET2, PT_SET, PT_SET2, ART_POSS, BR_H, BR_MONEY, BR_ORTH, BR_PHRASES, BR_PHRASES2, BR_PROCLISIS,
     BR_PROG, ENCLISIS, POSS, PT_CLITIC_INF, PT_ORTH, PT_PHRASES, PT_PHRASES2, PT_PROG, PT_TYPO,
 )
 
@@ -109,13 +109,13 @@ def features(text: str) -> Counter:
     c: Counter = Counter()
     for w in WORD.findall(low):
         c["w:" + w] = 1
-        if w in _PT_SET:
+        if w in PT_SET:
             c["g:pt_lex"] += 1
-        elif w in _BR_SET:
+        elif w in BR_SET:
             c["g:br_lex"] += 1
-        if w in _PT_SET2:
+        if w in PT_SET2:
             c["g:pt_lex2"] += 1
-        elif w in _BR_SET2:
+        elif w in BR_SET2:
             c["g:br_lex2"] += 1
     for name, rx, lower in _GROUPS:
         n = len(rx.findall(low if lower else text))
@@ -134,7 +134,7 @@ def features(text: str) -> Counter:
 def markers(text: str) -> list[str]:
     """The European markers found in a text, for reject details ("equipa", "estão a sugerir")."""
     low = text.lower()
-    found = [w for w in WORD.findall(low) if w in _PT_SET or w in _PT_SET2]
+    found = [w for w in WORD.findall(low) if w in PT_SET or w in PT_SET2]
     for rx in (PT_PHRASES, PT_PHRASES2, PT_PROG):
         found += [m.group(0) for m in rx.finditer(low)]
     found += [m.group(0) for m in PT_ORTH.finditer(low)]

@@ -83,8 +83,8 @@ ART_POSS = re.compile(r"\b(?:o|a|os|as|do|da|dos|das|no|na|nos|nas|ao|à|aos|às
 PT_TYPO = re.compile(r"\d \d{3}\b|[«»]")
 BR_PROCLISIS = re.compile(r"(?:^|[.!?:]\s+|\n)(?:Me|Te|Se|Lhe|Lhes|Nos) [a-zà-ÿ]")
 
-_PT_SET = frozenset(PT_WORDS)
-_BR_SET = frozenset(BR_WORDS)
+PT_SET = frozenset(PT_WORDS)
+BR_SET = frozenset(BR_WORDS)
 
 # --- more markers (stop 12) ----------------------------------------------------
 PT_WORDS2 = """
@@ -140,5 +140,5 @@ BR_MONEY = re.compile(r"(?:US|R)\$")
 PT_CLITIC_INF = re.compile(r"\b[a-zà-ÿ]+[aeiu]r-(?:se|me|te|lhe|lhes|nos|vos)\b|\b[a-zà-ÿ]+[áéêí]-l[oa]s?\b")
 BR_H = re.compile(r"\b\d{1,2}h(?:\d\d)?\b")
 
-_PT_SET2 = frozenset(PT_WORDS2)
-_BR_SET2 = frozenset(BR_WORDS2)
+PT_SET2 = frozenset(PT_WORDS2)
+BR_SET2 = frozenset(BR_WORDS2)

@@ -178,3 +178,21 @@ def test_reason_lang_low_score():
 def test_lid_model_path_must_exist(tmp_path):
     with pytest.raises(UsageError, match="not found"):
         LangIDFilter(model=str(tmp_path / "lid.176.bin"))
+
+
+_SENTENCES = ["O gato está dormindo no sofá da sala.", "A man is riding a bicycle down the street.",
+              "Sim.", "Qual é a cor do ônibus na imagem?", "El perro corre en el parque."]
+
+
+@given(st.lists(_PIECES, max_size=8).map("".join), st.sampled_from(_SENTENCES))
+@settings(max_examples=300, deadline=None)
+def test_score_record_cleans_exactly_like_clean_for_lid(lid, noise, sentence):
+    """score_record inlines clean_for_lid (a call per turn cost ~1 % of the stage): the copy must agree."""
+    for text in (noise + sentence, sentence + noise, noise):
+        cleaned = clean_for_lid(text)
+        res = lid.score_record([text])
+        if len(cleaned) >= lid.min_chars:
+            p, lab = lid.predict_clean(cleaned)[0]
+            assert res.turns[0] == [lab, _round4(p)] and res.pooled == []
+        else:
+            assert res.pooled == ([0] if cleaned else [])
