@@ -1,19 +1,24 @@
-"""The pt-BR vs pt-PT scorer: held-out accuracy on NTREX-128, markers, and the filter reason."""
+"""The pt-BR vs pt-PT scorer: cross-validated accuracy on NTREX-128, its fitting, markers, and the filter reason."""
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import rec, shared_path
 from corpus.filters import VariantFilter
 from corpus.record import Record
+from corpus import variant, variant_fit
 from corpus.variant import VariantScorer, default_model_path, markers
 
-# Measured with the shipped weights on held-out lines 500-998 (bench/variant_eval.py):
-# 0.8216 of 998 sentences, 0.9578 of 332 three-sentence documents. The sentence floor sits
-# just below (the issue's 0.85 is not reached); the document floor is the issue's target.
-SENTENCE_FLOOR, DOCUMENT_FLOOR = 0.81, 0.95
+# Nested 10-fold cross-validation of the fitting procedure over all 998 NTREX dev lines
+# (bench/variant_eval.py, stop 13): 0.8507 of 1,996 sentences, 0.9654 of 664 three-sentence
+# documents; both meet the issue's targets (0.85, 0.95), which the figures recorded in the
+# shipped model must show. The recomputed sentence floor is a little lower so that another
+# machine's gettext catalogues (extra training pairs) do not fail it by a sentence or two.
+TARGET_SENTENCES, TARGET_DOCUMENTS = 0.85, 0.95
+SENTENCE_FLOOR, DOCUMENT_FLOOR = 0.845, 0.95
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +26,68 @@ def scorer():
     return VariantScorer()
 
 
-def test_weights_were_fitted_on_the_first_half_only():
-    model = json.loads(default_model_path().read_text(encoding="utf-8"))
-    assert model["trained_on"].startswith("ntrex128.dev lines 1-499")
-    assert model["eval"]["held_out_lines_500_998"]["sentence_accuracy"] >= SENTENCE_FLOOR
-
-
-def test_held_out_accuracy_floor(scorer):
+@pytest.fixture(scope="module")
+def ntrex():
     br = shared_path("parallel", "ntrex128.dev.pt-BR").read_text(encoding="utf-8").splitlines()
     pt = shared_path("parallel", "ntrex128.dev.pt-PT").read_text(encoding="utf-8").splitlines()
-    held = range(499, 998)  # never seen in fitting
-    right = sum(scorer.prob(br[i]) > 0.5 for i in held) + sum(scorer.prob(pt[i]) <= 0.5 for i in held)
-    assert right / (2 * len(held)) >= SENTENCE_FLOOR
-    docs = [list(held)[k:k + 3] for k in range(0, len(held) - 2, 3)]
-    right = sum(scorer.prob_many([br[i] for i in d])[0] > 0.5 for d in docs) + \
-        sum(scorer.prob_many([pt[i] for i in d])[0] <= 0.5 for d in docs)
-    assert right / (2 * len(docs)) >= DOCUMENT_FLOOR
+    return br, pt
+
+
+def test_cross_validated_accuracy_floor(ntrex):
+    """Each of 10 contiguous blocks of NTREX lines is scored by a model fitted, as the shipped
+    one is (smoothing chosen by inner cross-validation), on the other 9 blocks plus this
+    machine's gettext pairs: no line is scored by a model that saw it."""
+    extra = variant_fit.gettext_pairs()
+    cv = variant_fit.cross_validate(variant_fit.Featurized(*ntrex, extra), k=10)
+    assert cv["sentences"] == 1996
+    assert cv["sentence_accuracy"] >= SENTENCE_FLOOR
+    assert cv["document_accuracy"] >= DOCUMENT_FLOOR
+    model = json.loads(default_model_path().read_text(encoding="utf-8"))
+    assert model["trained_on"].startswith("ntrex128.dev lines 1-998")
+    assert model["eval"]["cv10"]["sentence_accuracy"] >= TARGET_SENTENCES
+    assert model["eval"]["cv10"]["document_accuracy"] >= TARGET_DOCUMENTS
+    if f"+ {len(extra)} gettext" in model["trained_on"]:  # same catalogues as when it was fitted
+        assert model["eval"]["cv10"] == cv, "corpus/data/variant_model.json is stale: python bench/variant_eval.py --fit"
+
+
+def test_shipped_weights_are_the_fit_on_all_lines(ntrex):
+    """The shipped JSON decides every NTREX line as a fresh fit on all 998 lines does (when
+    this machine has the same gettext catalogues as the one that fitted it)."""
+    model = json.loads(default_model_path().read_text(encoding="utf-8"))
+    extra = variant_fit.gettext_pairs()
+    if f"+ {len(extra)} gettext" not in model["trained_on"]:
+        pytest.skip(f"this machine has {len(extra)} gettext pairs; the model was fitted with other catalogues")
+    data = variant_fit.Featurized(*ntrex, extra)
+    fitted = variant_fit.fit(data, np.arange(998))
+    bias, weights = variant_fit.export(fitted, data)
+    assert bias == model["bias"] and weights == model["weights"]
+
+
+def test_sparse_rows_agree_with_dense_sums():
+    vocab: dict[str, int] = {}
+    rows = variant_fit._rows(["A equipa joga.", "", "O time joga, joga."], variant.features, vocab)
+    dense = np.zeros((3, len(vocab)))
+    for i, t in enumerate(["A equipa joga.", "", "O time joga, joga."]):
+        for f, n in variant.features(t).items():
+            dense[i, vocab[f]] += n
+    w = np.arange(len(vocab), dtype=float) - 3.0
+    assert np.allclose(rows.scores(w), dense @ w)
+    assert np.allclose(rows.counts(np.array([0, 2]), len(vocab), 0.5), 0.5 * (dense[0] + dense[2]))
+
+
+def test_char_family_model_is_scored_with_char_features(ntrex, tmp_path):
+    """The opt-in character n-gram family (bench/variant_eval.py --chars): a model written with
+    it is scored by VariantScorer exactly as the fitted model scores."""
+    br, pt = ntrex
+    data = variant_fit.Featurized(br[:200], pt[:200], families=("words", "chars"))
+    fitted = variant_fit.fit(data, np.arange(150))
+    bias, weights = variant_fit.export(fitted, data)
+    assert any(k.startswith("c:") for k in weights)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"bias": bias, "weights": weights}), encoding="utf-8")
+    s = VariantScorer(path)
+    zb, zp = fitted.logits(data, np.arange(150, 200))
+    assert max(abs(s.logit(t) - z) for t, z in zip(br[150:200] + pt[150:200], list(zb) + list(zp))) < 0.05
 
 
 @pytest.mark.parametrize("european, brazilian", [
@@ -83,3 +134,14 @@ def test_reason_variant_not_target_and_pass():
                                                                        "e o técnico fala no celular."))
     assert f.check(br) is None and br.meta["variant_ptbr"] > 0.5
     assert VariantFilter(variant="pt-PT", min_score=0.5).check(br)[0] == "variant_not_target"
+
+
+def test_fit_never_reads_the_lines_it_is_not_given(ntrex):
+    """No leakage into the cross-validated figure: the model fitted on lines 0-299 (smoothing
+    choice and calibration included) is the same whatever lines 300-399 say."""
+    br, pt = ntrex
+    a = variant_fit.Featurized(br[:400], pt[:400])
+    b = variant_fit.Featurized(br[:300] + pt[300:400], pt[:300] + ["Xyz qwerty zzz."] * 100)
+    ma, mb = variant_fit.fit(a, np.arange(300)), variant_fit.fit(b, np.arange(300))
+    assert ma.alpha == mb.alpha
+    assert variant_fit.export(ma, a) == variant_fit.export(mb, b)
