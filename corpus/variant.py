@@ -104,7 +104,7 @@ from pathlib import Path
 from corpus.variant_markers import (
     BR_SET, BR_SET2, PT_SET, PT_SET2, ART_POSS, BR_H, BR_MONEY, BR_ORTH, BR_PHRASES, BR_PHRASES2, BR_PROCLISIS,
     BR_PROG, ENCLISIS, POSS, PT_CLITIC_INF, PT_ORTH, PT_PHRASES, PT_PHRASES2, PT_PROG, PT_TYPO,
-    BR_CAPS, BR_PHRASES3, PT_CAPS, PT_PHRASES3,
+    AFTER_LOWER, CAPS, CAPS_BR_ACRONYMS, CAPS_PT_ACRONYMS,
 )
 
 WORD = re.compile(r"[a-zà-öø-ÿ]+(?:-[a-zà-öø-ÿ]+)*")
@@ -116,9 +116,7 @@ _GROUPS = (("g:pt_phrase", PT_PHRASES, True), ("g:br_phrase", BR_PHRASES, True),
            ("g:pt_prog", PT_PROG, True), ("g:br_prog", BR_PROG, True),
            ("g:enclisis", ENCLISIS, True), ("g:pt_clinf", PT_CLITIC_INF, True),
            ("g:br_proclisis", BR_PROCLISIS, False), ("g:pt_typo", PT_TYPO, False),
-           ("g:br_money", BR_MONEY, False), ("g:br_h", BR_H, True),
-           ("g:pt_phrase2", PT_PHRASES3, True), ("g:br_phrase2", BR_PHRASES3, True),
-           ("g:pt_caps", PT_CAPS, False), ("g:br_caps", BR_CAPS, False))
+           ("g:br_money", BR_MONEY, False), ("g:br_h", BR_H, True))
 
 
 def features(text: str) -> Counter:
@@ -145,6 +143,12 @@ def features(text: str) -> Counter:
         n = len(rx.findall(low if lower else text))
         if n:
             c[name] += n
+    for m in CAPS.finditer(text):
+        w, at = m.group(0), m.start()
+        if w in CAPS_BR_ACRONYMS:
+            c["g:br_caps"] += 1
+        elif w in CAPS_PT_ACRONYMS or (at >= 2 and AFTER_LOWER.match(text, at - 2)):
+            c["g:pt_caps"] += 1
     poss = len(POSS.findall(low))
     if poss:
         art = len(ART_POSS.findall(low))

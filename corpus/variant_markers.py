@@ -186,11 +186,16 @@ BR_PHRASES3 = re.compile(r"\b(?:posto de gasolina|seguro-desemprego|"
                          r"cheg(?:ar|ou|aram|a|am|ando|ue|uem|aria|ará) em|assist\w+ (?:o|os) (?:jogo|jogos|filme|filmes|programa|vídeo|vídeos)|"
                          r"faz (?:\d+|um|uma|dois|duas|três|alguns|algumas|vários|várias|muitos|muitas|pouco|poucos|poucas) "
                          r"(?:anos?|meses|mês|dias?|semanas?|horas?|minutos?|décadas?|tempo))\b")
-# Case-sensitive: a month or "Governo" capitalised after a lowercase word, and Portuguese
-# police/health acronyms against Brazilian ones.
-PT_CAPS = re.compile(r"(?<=[a-zà-ÿ,] )(?:Janeiro|Fevereiro|Março|Abril|Junho|Julho|Agosto|Setembro|Outubro|Novembro|"
-                     r"Dezembro|Governo)\b|\b(?:GNR|PSP|SNS)\b")
-BR_CAPS = re.compile(r"\b(?:UTI|SUS)\b")
+# Case-sensitive, one pass (`corpus.variant.features` sorts the matches): a month or
+# "Governo" capitalised after a lowercase word or a comma is European, as are the
+# Portuguese police/health acronyms; UTI and SUS are Brazilian.
+CAPS = re.compile(r"\b(?:Janeiro|Fevereiro|Março|Abril|Junho|Julho|Agosto|Setembro|Outubro|Novembro|Dezembro|"
+                  r"Governo|GNR|PSP|SNS|UTI|SUS)\b")
+CAPS_PT_ACRONYMS, CAPS_BR_ACRONYMS = frozenset({"GNR", "PSP", "SNS"}), frozenset({"UTI", "SUS"})
+AFTER_LOWER = re.compile(r"[a-zà-ÿ,] ")
 
+# One pass each: the stop-13 phrases join the stop-12 ones in their feature group.
+PT_PHRASES2 = re.compile(PT_PHRASES2.pattern + "|" + PT_PHRASES3.pattern)
+BR_PHRASES2 = re.compile(BR_PHRASES2.pattern + "|" + BR_PHRASES3.pattern)
 PT_SET2 = PT_SET2 | frozenset(PT_WORDS3)
 BR_SET2 = BR_SET2 | frozenset(BR_WORDS3)
