@@ -209,11 +209,14 @@ class ClipFilter(Filter):
                 tv = self.scorer.model.embed_texts([t for t, _ in texts])
                 sims = np.einsum("ij,ij->i", np.stack([vectors[r.image] for r in usable]), tv)
                 for r, (_, where), s in zip(usable, texts, sims):
-                    r.meta["clip_score"] = round(float(s), 4)
+                    # the threshold is compared with the score as recorded and shown (4 places):
+                    # a record whose meta says 0.2500 is kept at --min-clip-score 0.25
+                    shown = round(float(s), 4)
+                    r.meta["clip_score"] = shown
                     r.meta["clip_text_source"] = where
                     self.scores.append(float(s))
-                    if self.min_score is not None and s < self.min_score:
-                        verdicts[id(r)] = (LOW_SIMILARITY, f"clip_score {s:.4f} < {self.min_score}")
+                    if self.min_score is not None and shown < self.min_score:
+                        verdicts[id(r)] = (LOW_SIMILARITY, f"clip_score {shown:.4f} < {self.min_score}")
             for r in with_image:
                 if not isinstance(vectors[r.image], np.ndarray):
                     verdicts[id(r)] = vectors[r.image]

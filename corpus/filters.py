@@ -65,7 +65,8 @@ class LangIDFilter(Filter):
         res = self.lid.score_record(texts, target=lang, source=watch,
                                     untranslated_score=self.untranslated_score, sources=src)
         meta["lang_label"] = label = res.label
-        meta["lang_score"] = round(res.score, 4)
+        # thresholds compare the score as recorded in meta, so what a user reads is what decided
+        meta["lang_score"] = shown = round(res.score, 4)
         meta["turn_lang"] = res.turns
         if res.merged:
             meta["lang_merged"] = res.merged
@@ -81,8 +82,8 @@ class LangIDFilter(Filter):
                 lab, score = res.turns[j]
                 return "untranslated_turn", f"turn {i} is {lab} ({score:.2f})"
             return "untranslated_turn", f"turn {i} is identical to its source"
-        if res.score < self.min_score:
-            return "lang_low_score", f"{lang} score {res.score:.2f} < {self.min_score}"
+        if shown < self.min_score:
+            return "lang_low_score", f"{lang} score {shown:.4f} < {self.min_score}"
         return None
 
 
@@ -105,15 +106,15 @@ class VariantFilter(Filter):
     def check(self, rec: Record) -> Verdict:
         texts = [t.value for t in rec.turns if self.roles is None or t.role in self.roles]
         p, per_turn = self.scorer.prob_many(texts)
-        rec.meta["variant_ptbr"] = round(p, 4)
+        rec.meta["variant_ptbr"] = shown = round(p, 4)
         rec.meta["turn_variant"] = [round(x, 4) for x in per_turn]
-        score = p if self.variant == "pt-BR" else 1.0 - p
+        score = shown if self.variant == "pt-BR" else round(1.0 - shown, 4)
         if score < self.min_score:
             from corpus.variant import markers
 
             found = markers(" ".join(texts)) if self.variant == "pt-BR" else []
             hint = f"; European markers: {', '.join(found[:5])}" if found else ""
-            return "variant_not_target", f"P({self.variant}) = {score:.3f} < {self.min_score}{hint}"
+            return "variant_not_target", f"P({self.variant}) = {score:.4f} < {self.min_score}{hint}"
         return None
 
 

@@ -196,3 +196,15 @@ def test_score_record_cleans_exactly_like_clean_for_lid(lid, noise, sentence):
             assert res.turns[0] == [lab, _round4(p)] and res.pooled == []
         else:
             assert res.pooled == ([0] if cleaned else [])
+
+
+def test_threshold_is_compared_with_the_recorded_score():
+    """--min-lang-score equal to the lang_score shown in meta keeps the record; one step higher drops it."""
+    r = rec("t", "<image>\nDescreva a foto.", "Um cachorro marrom corre na praia ao lado de uma criança.")
+    probe = Record.from_dict(r)
+    assert _filter(min_score=0.0).check(probe) is None and probe.meta["lang_label"] == "pt"
+    score = probe.meta["lang_score"]
+    assert 0.5 < score < 1.0  # 0.8965 with lid.176.ftz
+    assert _filter(min_score=score).check(Record.from_dict(r)) is None
+    reason, detail = _filter(min_score=score + 1e-4).check(Record.from_dict(r))
+    assert reason == "lang_low_score" and f"{score:.4f} <" in detail

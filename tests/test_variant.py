@@ -145,3 +145,18 @@ def test_fit_never_reads_the_lines_it_is_not_given(ntrex):
     ma, mb = variant_fit.fit(a, np.arange(300)), variant_fit.fit(b, np.arange(300))
     assert ma.alpha == mb.alpha
     assert variant_fit.export(ma, a) == variant_fit.export(mb, b)
+
+
+
+def test_threshold_is_compared_with_the_recorded_score():
+    """A user who reads variant_ptbr in meta and passes it as --min-variant-score keeps that
+    record, and a threshold one step (1e-4) higher drops it: the 4-place score shown decides."""
+    r = rec("t", "<image>\nO que está acontecendo?", "Um homem conversa com a equipa no ônibus.")
+    probe = Record.from_dict(r)
+    assert VariantFilter(min_score=0.0).check(probe) is None
+    score = probe.meta["variant_ptbr"]
+    assert 0.0 < score < 1.0
+    assert VariantFilter(min_score=score).check(Record.from_dict(r)) is None
+    reason, detail = VariantFilter(min_score=score + 1e-4).check(Record.from_dict(r))
+    assert reason == "variant_not_target" and f"= {score:.4f} <" in detail
+    assert VariantFilter(variant="pt-PT", min_score=round(1 - score, 4)).check(Record.from_dict(r)) is None
