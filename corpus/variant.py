@@ -69,7 +69,7 @@ base-image catalogues after a security update (11,260 pairs) 0.851 / 0.965; the 
 ``apt-get install chromium`` added gtk30, libhandy... (13,575 pairs) 0.847 / 0.965. The
 shipped weights and their 0.8507 are the stop-13 fit (11,419 pairs); ``bench/variant_eval.py``
 says when this machine's catalogues differ. So the sentence figure meets the 0.85 target as a
-point estimate, within its standard error of it, not with a margin.
+point estimate, with no margin beyond its standard error.
 
 About a third of the NTREX pairs carry no marker a reader of both norms could point to
 (``Sims tinha 20 anos.``); what is learnt there is the two translators' style. Measured
