@@ -84,6 +84,7 @@ def filter_file(input: str | os.PathLike, output: str | os.PathLike, *, rejects:
                 stats: str | os.PathLike | None = None, recipe: str | os.PathLike | None = None,
                 lang: str | None = None, min_lang_score: float | None = None, lid_model: str | None = None,
                 variant: str | None = None, min_variant_score: float | None = None,
+                min_turn_variant_score: float | None = None,
                 qe: str | None = None, min_similarity: float | None = None,
                 show_progress: bool = True) -> dict[str, Any]:
     """`corpus filter`: the recipe's filter stages, or langid + variant + checks + duplicates.
@@ -108,7 +109,7 @@ def filter_file(input: str | os.PathLike, output: str | os.PathLike, *, rejects:
         elif name == "variant":
             params.setdefault("variant", DEFAULT_VARIANT)
             params.setdefault("min_score", DEFAULT_MIN_VARIANT_SCORE)
-            _set(params, variant=variant, min_score=min_variant_score)
+            _set(params, variant=variant, min_score=min_variant_score, min_turn_score=min_turn_variant_score)
         elif name == "qe":
             if qe not in (None, "e5"):
                 raise UsageError(f"--qe must be e5, got {qe!r}")

@@ -90,3 +90,26 @@ def test_qe_e5_drops_a_wrong_translation(tmp_path):
     assert "kept 1 + rejected 1 = 2 of 2 read (ok)" in r.output and "low_semantic_similarity" in r.output
     kept = json.loads(out.read_text())
     assert kept[0]["id"] == "good" and kept[0]["meta"]["qe_e5"] >= 0.83
+
+
+def test_one_european_turn_is_not_outvoted_by_the_others(tmp_path):
+    """Found in stop 14 on a translated LLaVA-Instruct record: one answer made European
+    ("A equipa está a jogar no relvado...") among long Brazilian turns leaves the record's
+    P(pt-BR) at ~1.0; the turn floor (default 0.01) drops it and names the turn."""
+    long_br = ("O homem está sentado em cima de objetos empilhados na parte de trás de uma caminhonete, "
+               "segurando uma cerveja enquanto conversa com os amigos que estão em pé ao lado do carro.")
+    turns = ["<image>\nO que o homem está fazendo?", long_br, "E o que mais você vê na foto?",
+             "A equipa está a jogar no relvado e o treinador fala ao telemóvel no autocarro.",
+             "Como está o tempo?", long_br.replace("cerveja", "lata de refrigerante")]
+    mixed = {"id": "mixed", "image": "a.jpg",
+             "conversations": [{"from": ("human", "gpt")[i % 2], "value": v} for i, v in enumerate(turns)]}
+    r, out = _run(tmp_path, data=[mixed])
+    assert r.exit_code == 0, r.output
+    (row,) = [json.loads(x) for x in Path(f"{out}.rejects.jsonl").read_text().splitlines()]
+    meta = row["record"]["meta"]
+    assert meta["variant_ptbr"] >= 0.1, "the record score alone would keep it"
+    assert row["reasons"] == ["variant_not_target"]
+    assert row["detail"].startswith("turn 3: P(pt-BR) = ") and "equipa" in row["detail"]
+    assert meta["turn_variant"][3] < 0.01
+    r, out = _run(tmp_path, "--min-turn-variant-score", "0", data=[mixed])
+    assert f"{out}: kept 1 + rejected 0 = 1 of 1 read (ok)" in r.output

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import rec, shared_path
 from corpus.filters import VariantFilter
-from corpus.record import Record
+from corpus.record import Record, Turn
 from corpus import variant, variant_fit
 from corpus.variant import VariantScorer, default_model_path, markers
 
@@ -160,3 +160,15 @@ def test_threshold_is_compared_with_the_recorded_score():
     reason, detail = VariantFilter(min_score=score + 1e-4).check(Record.from_dict(r))
     assert reason == "variant_not_target" and f"= {score:.4f} <" in detail
     assert VariantFilter(variant="pt-PT", min_score=round(1 - score, 4)).check(Record.from_dict(r)) is None
+
+
+def test_turn_floor_works_for_either_target():
+    """For pt-PT the floor is on P(pt-PT) of each turn: a Brazilian turn in a European record."""
+    pt_long = "A equipa está a jogar no relvado, e o treinador fala ao telemóvel com o guarda-redes do clube."
+    r = Record.from_dict(rec("x", "<image>\nO que se passa?", pt_long))
+    r.turns.append(Turn("human", "E depois?"))
+    r.turns.append(Turn("gpt", "O time está jogando no gramado e o técnico fala no celular com o goleiro."))
+    f = VariantFilter(variant="pt-PT", min_score=0.0, min_turn_score=0.01)
+    reason, detail = f.check(r)
+    assert reason == "variant_not_target" and detail.startswith("turn 3: P(pt-PT) = ")
+    assert VariantFilter(variant="pt-PT", min_score=0.0, min_turn_score=0).check(r) is None

@@ -19,6 +19,10 @@ LidModel = Annotated[Optional[Path], typer.Option("--lid-model", help="fastText 
 Variant = Annotated[Optional[str], typer.Option("--variant", help="pt-BR, pt-PT, or none = off (default pt-BR)")]
 MinVariant = Annotated[Optional[float], typer.Option("--min-variant-score", min=0, max=1,
                                                      help="Lowest probability of the variant (default 0.1)")]
+MinTurnVariant = Annotated[Optional[float], typer.Option(
+    "--min-turn-variant-score", min=0, max=1,
+    help="Lowest probability of the variant for any one turn: catches a European answer that the "
+         "record's other turns outvote; 0 = off (default 0.01)")]
 Qe = Annotated[Optional[str], typer.Option("--qe", help="Also score each turn against its source: e5 (slow; needs "
                                                         "--keep-source records and the [qe] extra)")]
 MinSim = Annotated[Optional[float], typer.Option("--min-similarity", help="Lowest e5 cosine for --qe (default 0.83)")]
@@ -36,6 +40,7 @@ def filter(
     lid_model: LidModel = None,
     variant: Variant = None,
     min_variant_score: MinVariant = None,
+    min_turn_variant_score: MinTurnVariant = None,
     qe: Qe = None,
     min_similarity: MinSim = None,
 ) -> None:
@@ -58,7 +63,8 @@ def filter(
         rejects = Path(f"{output}.rejects.jsonl")
     res = filter_file(input, output, rejects=rejects, stats=stats, recipe=recipe, lang=lang,
                       min_lang_score=min_lang_score, lid_model=str(lid_model) if lid_model else None,
-                      variant=variant, min_variant_score=min_variant_score, qe=qe, min_similarity=min_similarity)
+                      variant=variant, min_variant_score=min_variant_score,
+                      min_turn_variant_score=min_turn_variant_score, qe=qe, min_similarity=min_similarity)
     print_result(res, stats)
 
 
