@@ -236,6 +236,7 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
     repo_dir = Path(repo_dir)
     max_bytes = parse_size(max_shard_size)
     stats_path = Path(stats) if stats else repo_dir.with_name(repo_dir.name + ".stats.json")
+    rejects = Path(rejects) if rejects else repo_dir.with_name(repo_dir.name + ".rejects.jsonl")  # not pushed
     started = time.monotonic()
     # All shards share one schema; `extra`/`meta` are dropped at the end if no row used them.
     schema = arrow_schema(embed=embed_images, extra=True, meta=True)
@@ -287,6 +288,7 @@ def build_repo(sources: Iterable[str | os.PathLike], repo_dir: str | os.PathLike
         "records_out": sum(s["records"] for s in per_split.values()),
         "rejected": sink.count,
         "rejected_by_reason": dict(sink.by_reason),
+        "rejects": str(rejects),
         "seconds": round(time.monotonic() - started, 3),
         "embed_images": embed_images,
         "images_root": str(images_root) if images_root is not None else None,

@@ -29,6 +29,10 @@ def default_stats_path(output: str | os.PathLike) -> Path:
     return Path(f"{output}.stats.json")
 
 
+def default_rejects_path(output: str | os.PathLike) -> Path:
+    return Path(f"{output}.rejects.jsonl")
+
+
 def run_stages(input: str | os.PathLike, output: str | os.PathLike,
                build: Callable[[Rejects], list[Stage]], *, rejects: str | os.PathLike | None = None,
                stats: str | os.PathLike | None = None, command: str = "filter",
@@ -40,6 +44,8 @@ def run_stages(input: str | os.PathLike, output: str | os.PathLike,
     """
     if Path(input).resolve() == Path(output).resolve():
         raise UsageError(f"{output}: the output must not be the input file")
+    if rejects is None:  # nothing is lost: a recipe without write.rejects still writes them
+        rejects = default_rejects_path(output)
     t0 = time.perf_counter()
     reader = RecordReader(input)
     with Rejects(rejects) as sink:

@@ -48,6 +48,8 @@ def check_images(
         raise UsageError("--min-clip-score needs --clip-model")
     if stats is None and output is not None:
         stats = f"{output}.stats.json"
+    if rejects is None and output is not None:  # without an output nothing is written: a dry check
+        rejects = f"{output}.rejects.jsonl"
     reader = RecordReader(input)
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(Rejects(rejects))

@@ -34,6 +34,7 @@ DEFAULT_RATIOS = {"train": 0.98, "validation": 0.01, "test": 0.01}
 GROUP_BY = ("image", "image-name", "id")
 SPLIT_FORMATS = ("jsonl", "json", "parquet")
 STATS_NAME = "split.stats.json"
+REJECTS_NAME = "split.rejects.jsonl"
 # datasets accepts split names matching this (it builds file patterns from them).
 _SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
 _SCALE = float(1 << 64)
@@ -113,6 +114,7 @@ def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dic
         raise UsageError(f"--format must be one of {', '.join(SPLIT_FORMATS)}, got {fmt!r}")
     out_dir = Path(out_dir)
     stats_path = Path(stats) if stats else out_dir / STATS_NAME
+    rejects = Path(rejects) if rejects else out_dir / REJECTS_NAME  # build skips *rejects.jsonl
     started = time.monotonic()
     detect_format(input)
     if not Path(input).is_file():
@@ -143,6 +145,7 @@ def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dic
         "records_out": records_out,
         "rejected": sink.count,
         "rejected_by_reason": dict(sink.by_reason),
+        "rejects": str(rejects),
         "seconds": round(time.monotonic() - started, 3),
         "by": by,
         "seed": seed,

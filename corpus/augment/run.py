@@ -164,15 +164,17 @@ def augment_file(src: str | os.PathLike, dst: str | os.PathLike, methods: list[s
                 m.close()
         Path(spool).unlink(missing_ok=True)
     rejected = len(reader.problems)
-    if rejects is not None:  # unreadable input items: the only input that does not reach the output
-        from corpus.rejects import Rejects
+    if rejects is None:
+        rejects = f"{dst}.rejects.jsonl"
+    from corpus.rejects import Rejects
 
-        with Rejects(rejects) as sink:
-            for p in reader.problems:
-                sink.add_problem(p)
+    with Rejects(rejects) as sink:  # unreadable input items: the only input that does not reach the output
+        for p in reader.problems:
+            sink.add_problem(p)
     stats = {
         "command": "augment", "input": str(src), "output": str(dst),
         "records_in": reader.n_items, "records_out": written, "rejected": rejected,
+        "rejects": str(rejects),
         "rejected_by_reason": _count(p.rule for p in reader.problems),
         "originals_out": written - added, "added": added, "seed": seed,
         "ratio": ratio, "max_total": max_total, "keep_originals": keep_originals,

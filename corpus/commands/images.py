@@ -69,7 +69,7 @@ def images(
     out.print(f"{res['records_in']:,} in = {res['records_out']:,} kept + {res['rejected']:,} rejected"
               f" ({res['seconds']:.1f} s)")
     if output is not None:
-        err.print(f"written to {output}" + (f"; rejects in {rejects}" if rejects else "") + f"; stats in {res['stats']}")
+        err.print(f"written to {output}; rejects in {res['rejects']}; stats in {res['stats']}")
     elif res["rejected"]:
         raise typer.Exit(1)
 

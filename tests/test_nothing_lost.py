@@ -1,0 +1,84 @@
+"""Every command that can drop a record writes it to a rejects file by default, beside its output.
+
+Found in stop 14: `run` with a recipe whose `write` had no `rejects`, and `images`, `split`,
+`build` and `augment` without `--rejects`, counted their drops but wrote them nowhere.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import rec, write_json
+from corpus.cli import app
+
+runner = CliRunner()
+
+GOOD = rec("good", "<image>\nO que o homem está fazendo na foto?",
+           "Ele está andando de bicicleta por uma rua movimentada da cidade, perto de uma praça.", image="a.jpg")
+MISSING_IMAGE = rec("lost", "<image>\nO que há na imagem?", "Um gato dormindo no sofá da sala.", image="missing.jpg")
+DATA = [GOOD, MISSING_IMAGE, "not a record"]
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def work(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "imgs").mkdir()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(tmp_path / "imgs" / "a.jpg")
+    write_json(tmp_path / "in.json", DATA)
+    return tmp_path
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_run_without_rejects_in_the_recipe(work):
+    (work / "r.yaml").write_text(
+        f"name: t\nprocess:\n  - read: {{path: {work / 'in.json'}}}\n  - checks: {{}}\n"
+        f"  - write: {{path: {work / 'out.json'}}}\n", encoding="utf-8")
+    r = _invoke("run", str(work / "r.yaml"))
+    assert r.exit_code in (0, 1), r.output
+    rows = _rows(work / "out.json.rejects.jsonl")
+    assert [x["reasons"] for x in rows] == [["schema"]]
+    stats = json.loads((work / "out.json.stats.json").read_text())
+    assert stats["rejects"] == str(work / "out.json.rejects.jsonl")
+    assert stats["records_out"] + stats["rejected"] == stats["records_in"] == 3
+
+
+def test_images_without_rejects(work):
+    r = _invoke("images", str(work / "in.json"), "--images-root", str(work / "imgs"), "-o", str(work / "img.json"))
+    assert r.exit_code in (0, 1), r.output
+    rows = _rows(work / "img.json.rejects.jsonl")
+    assert sorted(x["reasons"][0] for x in rows) == ["image_missing", "schema"]
+    assert [x["id"] for x in rows if x["record"]] == ["lost"]
+
+
+def test_split_without_rejects(work):
+    r = _invoke("split", str(work / "in.json"), "-o", str(work / "split"))
+    assert r.exit_code in (0, 1), r.output
+    assert [x["reasons"] for x in _rows(work / "split" / "split.rejects.jsonl")] == [["schema"]]
+    stats = json.loads((work / "split" / "split.stats.json").read_text())
+    assert stats["rejects"] == str(work / "split" / "split.rejects.jsonl")
+
+
+def test_build_without_rejects_writes_beside_the_repo_not_into_it(work):
+    write_json(work / "train.json", [GOOD, MISSING_IMAGE])
+    r = _invoke("build", str(work / "train.json"), "-o", str(work / "repo"), "--images-root", str(work / "imgs"))
+    assert r.exit_code in (0, 1), r.output
+    rows = _rows(work / "repo.rejects.jsonl")
+    assert [(x["id"], x["reasons"][0]) for x in rows] == [("lost", "image_missing")]
+    assert not list((work / "repo").rglob("*rejects*")), "push uploads the repo folder"
+
+
+def test_augment_without_rejects(work):
+    r = _invoke("augment", str(work / "in.json"), "-o", str(work / "aug.json"), "-m", "templates")
+    assert r.exit_code in (0, 1), r.output
+    assert [x["reasons"] for x in _rows(work / "aug.json.rejects.jsonl")] == [["schema"]]
