@@ -123,7 +123,14 @@ def filter_file(input: str | os.PathLike, output: str | os.PathLike, *, rejects:
     spec = [(n, p) for n, p in spec if not (n == "langid" and p.get("lang") == "none")
             and not (n == "variant" and p.get("variant") == "none")]
     settings = [{n: p} for n, p in spec]
-    return run_stages(input, output, lambda sink: [build_stage(n, p, sink) for n, p in spec],
+
+    def build(sink):
+        try:
+            return [build_stage(n, p, sink) for n, p in spec]
+        except UsageError as e:
+            raise UsageError(f"{recipe}: {e}") if recipe else e from None
+
+    return run_stages(input, output, build,
                       rejects=rejects, stats=stats, command="filter",
                       extra_stats={"recipe": str(recipe) if recipe else None, "settings": settings},
                       show_progress=show_progress)

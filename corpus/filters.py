@@ -28,6 +28,17 @@ from corpus.rejects import Rejects
 from corpus.stage import Filter, Verdict
 
 
+def probability(name: str, value: Any) -> float:
+    """A threshold that is a probability; anything outside [0, 1] would keep or drop everything."""
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= p <= 1.0:
+        raise UsageError(f"{name} must be between 0 and 1, got {value!r}")
+    return p
+
+
 class LangIDFilter(Filter):
     """Keep records whose language is `lang` with a length-weighted score >= `min_score`.
 
@@ -45,8 +56,8 @@ class LangIDFilter(Filter):
         from corpus.langid import MIN_CHARS, LangID
 
         self.lid = LangID(model, min_chars=MIN_CHARS if min_chars is None else min_chars)
-        self.lang, self.min_score, self.source = lang, float(min_score), source
-        self.untranslated_score = float(untranslated_score)
+        self.lang, self.min_score, self.source = lang, probability("langid.min_score", min_score), source
+        self.untranslated_score = probability("langid.untranslated_score", untranslated_score)
         self.roles = set(roles) if roles else None
 
     def check(self, rec: Record) -> Verdict:
@@ -109,8 +120,8 @@ class VariantFilter(Filter):
         if variant not in ("pt-BR", "pt-PT"):
             raise UsageError(f"variant must be pt-BR or pt-PT, got {variant!r}")
         self.scorer = VariantScorer(model)
-        self.variant, self.min_score = variant, float(min_score)
-        self.min_turn_score = float(min_turn_score or 0.0)
+        self.variant, self.min_score = variant, probability("variant.min_score", min_score)
+        self.min_turn_score = probability("variant.min_turn_score", min_turn_score or 0.0)
         self.roles = set(roles) if roles else None
 
     def check(self, rec: Record) -> Verdict:

@@ -186,7 +186,10 @@ def run_recipe(path: str | os.PathLike, *, input: str | os.PathLike | None = Non
         for name, params in r.stages:
             if name == "translate":
                 params = {"input_name": str(r.read["path"]), **params}
-            stages.append(build_stage(name, params, sink))
+            try:
+                stages.append(build_stage(name, params, sink))
+            except UsageError as e:
+                raise UsageError(f"{path}: {e}") from None
         return stages
 
     return run_stages(r.read["path"], r.write["path"], build, rejects=r.write.get("rejects"),

@@ -130,3 +130,19 @@ def test_shipped_instruct_recipe_end_to_end_with_bergamot(tmp_path):
     assert len(rows) + len(rejected) == 2
     for row in rows:
         assert row["meta"]["lang_score"] >= 0.8 and row["meta"]["variant_ptbr"] >= 0.05
+
+
+@pytest.mark.parametrize("stage, message", [
+    ("variant: {min_scor: 0.2}", "r.yaml: stage variant: got an unexpected keyword argument 'min_scor'"),
+    ("variant: {min_score: 2}", "r.yaml: variant.min_score must be between 0 and 1, got 2"),
+    ("variant: {min_turn_score: -0.1}", "r.yaml: variant.min_turn_score must be between 0 and 1, got -0.1"),
+    ("langid: {min_score: high}", "r.yaml: langid.min_score must be a number between 0 and 1, got 'high'"),
+])
+def test_bad_stage_parameters_are_one_line_errors_naming_the_recipe(tmp_path, stage, message):
+    """A threshold of 2 would drop every record after an hour of work: refused before reading."""
+    write_json(tmp_path / "in.json", [rec("a")])
+    text = f"process:\n  - read: {{path: {tmp_path / 'in.json'}}}\n  - {stage}\n  - write: {{path: {tmp_path / 'o.json'}}}\n"
+    r = runner.invoke(app, ["run", str(_recipe(tmp_path, text))])
+    assert r.exit_code == 2
+    assert message in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o.json").exists() and not (tmp_path / "o.json.rejects.jsonl").exists()
