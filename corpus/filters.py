@@ -57,7 +57,7 @@ class LangIDFilter(Filter):
 
         self.lid = LangID(model, min_chars=MIN_CHARS if min_chars is None else min_chars)
         self.lang, self.min_score, self.source = lang, probability("langid.min_score", min_score), source
-        self.untranslated_score = probability("langid.untranslated_score", untranslated_score)
+        self.untranslated_score = float(untranslated_score)  # above 1: only the identical-to-source rule
         self.roles = set(roles) if roles else None
 
     def check(self, rec: Record) -> Verdict:
