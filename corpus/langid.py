@@ -48,7 +48,7 @@ _ISO3 = {"por": "pt", "eng": "en", "spa": "es", "fra": "fr", "ita": "it", "deu":
 MIN_CHARS = 20  # below this a lone turn is pooled with the record's other short turns
 # lid.176 splits short Portuguese between pt and its neighbours ("o mapa do novo estado
 # de méxico do colorado" -> es 0.85). Words and letters Spanish does not have decide it.
-_NEIGHBOURS = {"es", "gl", "it", "ca", "fr", "ro", "oc", "an", "ast", "la", "eo", "pms", "lmo"}
+NEIGHBOURS = {"es", "gl", "it", "ca", "fr", "ro", "oc", "an", "ast", "la", "eo", "pms", "lmo"}
 _PT_ONLY = re.compile(r"[ãõç]|\b(?:um|uma|uns|umas|do|dos|da|na|nas|não|são|também|você|pelo|pela|pelos|"
                       r"pelas|ao|aos|às|é|em|com|muito|isso|isto|uma|fotografia)\b")
 _ES_ONLY = re.compile(r"[ñ¿¡]|\b(?:el|los|las|del|un|una|unos|unas|y|en|con|es|muy|pero|lo|al|hay|ese|eso)\b")
@@ -58,6 +58,12 @@ def portuguese_evidence(text: str) -> tuple[int, int]:
     """(Portuguese-only hits, Spanish-only hits) in lowercase text."""
     low = text.lower()
     return len(_PT_ONLY.findall(low)), len(_ES_ONLY.findall(low))
+
+
+def reads_as_portuguese(text: str) -> bool:
+    """Clearly more Portuguese-only than Spanish-only words: a neighbour label (es, gl...) is lid.176's slip."""
+    pt_hits, es_hits = portuguese_evidence(text)
+    return pt_hits >= 2 and pt_hits > 2 * es_hits
 
 
 # Every _NOISE/_EMAIL match holds one of 0-9 < [ : @ or "www.": a text without them skips the
@@ -141,11 +147,11 @@ class RecordLang:
     A plain class with slots, not a dataclass: one is built per record, on the hot path.
     """
 
-    __slots__ = ("label", "score", "turns", "pooled", "_judged", "merged", "untranslated")
+    __slots__ = ("label", "score", "turns", "pooled", "_judged", "merged", "untranslated", "mixed")
 
     def __init__(self, label: str | None, score: float, turns: list[list] | None = None,
                  pooled: list[int] | None = None, judged: list[bool] | None = None, merged: str | None = None,
-                 untranslated: tuple[int, str] | None = None):
+                 untranslated: tuple[int, str] | None = None, mixed: bool = True):
         self.label = label  # None when no turn had any letters to judge
         self.score = score  # length-weighted probability of `label`
         self.turns = turns if turns is not None else []  # [[label, score], ...] aligned with the input texts
@@ -155,6 +161,9 @@ class RecordLang:
         # (index, "lang" | "identical"): the first judged turn left in the source language, or
         # identical to its source text (only with score_record's `source`)
         self.untranslated = untranslated
+        # False only when every judged turn and the pooled text got the record's label: then no
+        # turn can be in another language, and the filter's per-turn rule has nothing to look at
+        self.mixed = mixed
 
     @property
     def judged(self) -> list[bool]:
@@ -299,10 +308,9 @@ class LangID:
         else:
             raw, w = first, w0
         label = labels[raw]
-        if target == "pt" and label in _NEIGHBOURS:
-            pt_hits, es_hits = portuguese_evidence(" ".join(texts))
-            if pt_hits >= 2 and pt_hits > 2 * es_hits:
+        if target == "pt" and label in NEIGHBOURS:
+            if reads_as_portuguese(" ".join(texts)):
                 weights = {first: w0, **others}
                 pt_mass = sum(v for lab, v in weights.items() if labels[lab] == "pt")
                 return RecordLang("pt", (w + pt_mass) / total, turns, short, None, label, untranslated)
-        return RecordLang(label, w / total, turns, short, None, None, untranslated)
+        return RecordLang(label, w / total, turns, short, None, None, untranslated, bool(others))

@@ -208,3 +208,34 @@ def test_threshold_is_compared_with_the_recorded_score():
     assert _filter(min_score=score).check(Record.from_dict(r)) is None
     reason, detail = _filter(min_score=score + 1e-4).check(Record.from_dict(r))
     assert reason == "lang_low_score" and f"{score:.4f} <" in detail
+
+
+LONG_PT = ("O homem está sentado em cima de objetos empilhados na parte de trás de uma caminhonete, "
+           "segurando uma cerveja enquanto conversa com os amigos que estão em pé ao lado do carro.")
+
+
+@pytest.mark.parametrize("odd, label", [
+    ("L'homme est assis sur des objets empilés à l'arrière d'une camionnette, tenant une bière "
+     "pendant qu'il parle avec ses amis.", "fr"),
+    ("El hombre está sentado encima de objetos apilados en la parte trasera de una camioneta, "
+     "sosteniendo una cerveza mientras habla con sus amigos.", "es"),
+])
+def test_one_turn_in_a_third_language_is_not_outvoted(odd, label):
+    """Found in stop 14: the length-weighted record score of this record is pt ~0.76, so the
+    default min_score 0.5 kept a whole French (or Spanish) answer; the turn rule drops it."""
+    turns = ("<image>\nO que o homem está fazendo?", LONG_PT, "E depois?", odd, "Como está o tempo?", LONG_PT)
+    r = Record.from_dict(rec("x", *turns))
+    reason, detail = _filter().check(r)
+    assert r.meta["lang_label"] == "pt" and r.meta["lang_score"] >= 0.5, "the record score alone would keep it"
+    assert reason == "lang_not_target" and detail.startswith(f"turn 3 is {label} (")
+    assert _filter(foreign_turn_score=1.01).check(Record.from_dict(rec("x", *turns))) is None
+
+
+def test_portuguese_turn_read_as_a_neighbour_is_not_foreign(lid):
+    """lid.176 gives some Portuguese to es; Portuguese-only words keep such a turn (same rule as the record's)."""
+    text = "O resultado da análise do gráfico será disponibilizado no site público."  # FLORES-200 pt
+    turns = ("<image>\nO que há na foto?", LONG_PT, "E o gráfico?", text)
+    f = _filter(foreign_turn_score=0.5)
+    r = Record.from_dict(rec("x", *turns))
+    assert f.check(r) is None
+    assert r.meta["turn_lang"][3][0] == "es" and r.meta["turn_lang"][3][1] >= 0.5  # lid.176: es 0.508
