@@ -126,6 +126,22 @@ def test_every_command_is_documented_with_an_example():
         assert cmd.help and "Example:" in cmd.help, f"`corpus {name}` --help lacks an Example: line"
 
 
+def test_bracketed_help_text_survives_rich_markup():
+    """Found in stop 14: rich read "[default: cc-by-nc-4.0]" and "[qe]" in option help as
+    markup tags and dropped them; bracketed text must be escaped as "\\[" to be shown."""
+    import re
+
+    import typer.main
+
+    for name, cmd in typer.main.get_command(app).commands.items():
+        r = runner.invoke(app, [name, "--help"], terminal_width=400, env={"COLUMNS": "400"})
+        shown = " ".join(r.output.replace("│", " ").split())
+        for param in cmd.params:
+            for bracketed in re.findall(r"\[[^\]]+\]", getattr(param, "help", None) or ""):
+                text = " ".join(bracketed.replace("\\[", "[").split())
+                assert text in shown, f"`corpus {name} --help` drops {text!r} from {param.name}'s help"
+
+
 def test_lost_records_are_a_named_error_not_a_stripped_assert():
     import pytest
 

@@ -17,14 +17,14 @@ Method = Annotated[list[str], typer.Option(
          "split-turns:pairs=3,subsample=2")]
 PerRecord = Annotated[Optional[int], typer.Option(
     "--per-record", min=1, help="At most K new records per input record and method "
-                                "[default: 1; split-turns: every piece]")]
+                                "\\[default: 1; split-turns: every piece]")]
 Ratio = Annotated[Optional[float], typer.Option(
     "--ratio", min=0.0, help="At most R × (input records) new records in all")]
 MaxTotal = Annotated[Optional[int], typer.Option(
     "--max-total", min=0, help="At most N records in the output, originals included (originals are never dropped)")]
 Engine = Annotated[str, typer.Option("--engine", help="Engine for backtranslate")]
 Memory = Annotated[Optional[Path], typer.Option(
-    "--memory", help="Translation-memory file for backtranslate [default: $CORPUS_TM or ~/.cache/corpus/...]")]
+    "--memory", help="Translation-memory file for backtranslate \\[default: $CORPUS_TM or ~/.cache/corpus/...]")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Engine threads for backtranslate")]
 NoOriginals = Annotated[bool, typer.Option(
     "--no-originals", help="Write only the new records, not the input ones")]

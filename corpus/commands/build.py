@@ -20,7 +20,7 @@ EmbedImages = Annotated[bool, typer.Option("--embed-images", help="Store image b
 ShardSize = Annotated[str, typer.Option("--max-shard-size", help="Start a new Parquet shard past this size")]
 CardStats = Annotated[Optional[list[Path]], typer.Option(
     "--card-stats", help="Stats JSON of earlier stages to describe in the card (their inputs' stats are found too)")]
-License = Annotated[Optional[str], typer.Option("--license", help="Licence id for the card [default: cc-by-nc-4.0]")]
+License = Annotated[Optional[str], typer.Option("--license", help="Licence id for the card \\[default: cc-by-nc-4.0]")]
 PrettyName = Annotated[Optional[str], typer.Option("--pretty-name", help="Dataset name shown on the Hub")]
 RepoId = Annotated[Optional[str], typer.Option("--repo-id", help="org/name, for the loading example in the card")]
 NoCard = Annotated[bool, typer.Option("--no-card", help="Write the shards only, not README.md")]

@@ -15,10 +15,10 @@ def card(
     repo_dir: Annotated[Path, typer.Argument(help="A dataset folder written by `corpus build`", show_default=False)],
     stats: Annotated[Optional[list[Path]], typer.Option(
         "--stats", help="Stats JSON files of the pipeline (repeatable); their inputs' stats are found too")] = None,
-    license: Annotated[Optional[str], typer.Option("--license", help="Licence id [default: cc-by-nc-4.0]")] = None,
+    license: Annotated[Optional[str], typer.Option("--license", help="Licence id \\[default: cc-by-nc-4.0]")] = None,
     pretty_name: Annotated[Optional[str], typer.Option("--pretty-name", help="Dataset name shown on the Hub")] = None,
     source_dataset: Annotated[Optional[list[str]], typer.Option(
-        "--source-dataset", help="Hub id of a source dataset (repeatable) [default: inferred from file names]")] = None,
+        "--source-dataset", help="Hub id of a source dataset (repeatable) \\[default: inferred from file names]")] = None,
     repo_id: Annotated[Optional[str], typer.Option("--repo-id", help="org/name, for the loading example")] = None,
     no_follow: Annotated[bool, typer.Option("--no-follow", help="Describe only the stats files given")] = False,
     check: Annotated[bool, typer.Option("--check", help="Only check the existing README.md, write nothing")] = False,

@@ -24,7 +24,7 @@ MinTurnVariant = Annotated[Optional[float], typer.Option(
     help="Lowest probability of the variant for any one turn: catches a European answer that the "
          "record's other turns outvote; 0 = off (default 0.01)")]
 Qe = Annotated[Optional[str], typer.Option("--qe", help="Also score each turn against its source: e5 (slow; needs "
-                                                        "--keep-source records and the [qe] extra)")]
+                                                        "--keep-source records and the \\[qe] extra)")]
 MinSim = Annotated[Optional[float], typer.Option("--min-similarity", help="Lowest e5 cosine for --qe (default 0.83)")]
 
 

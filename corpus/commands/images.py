@@ -21,7 +21,7 @@ ClipModelDir = Annotated[Optional[Path], typer.Option(
     "--clip-model", help="Local transformers CLIP model folder: score image–text alignment")]
 ClipIndexDir = Annotated[Optional[Path], typer.Option(
     "--clip-index", help="Image-embedding cache and clip-search index "
-    "[default: ~/.cache/corpus/clip/<model>-<fingerprint>]")]
+    "\\[default: ~/.cache/corpus/clip/<model>-<fingerprint>]")]
 MinClipScore = Annotated[Optional[float], typer.Option(
     "--min-clip-score", help="Drop records whose CLIP cosine similarity is below this")]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Images per CLIP forward pass")]

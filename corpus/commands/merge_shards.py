@@ -18,7 +18,7 @@ def merge_shards(
     output: Annotated[Path, typer.Option("--output", "-o", help="Merged corpus")],
     memory: Annotated[Optional[List[Path]], typer.Option(
         "--memory", help="A shard's translation memory to merge (repeatable)")] = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Memory to merge into [default: the default memory]")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache", help="Memory to merge into \\[default: the default memory]")] = None,
     stats: Stats = None,
 ) -> None:
     """Merge `corpus translate --shard K/N` outputs back into one corpus, in INPUT's order.

@@ -16,7 +16,7 @@ def push(
     repo_id: Annotated[str, typer.Option("--repo-id", help="Dataset repo on the Hub: org/name", show_default=False)],
     private: Annotated[bool, typer.Option("--private", help="Create the repo private")] = False,
     token: Annotated[Optional[str], typer.Option(
-        "--token", help="Hub token with write access [default: HF_TOKEN, then `hf auth login`]",
+        "--token", help="Hub token with write access \\[default: HF_TOKEN, then `hf auth login`]",
         show_default=False)] = None,
     revision: Annotated[Optional[str], typer.Option("--revision", help="Branch to commit to (created if missing)")] = None,
     create_pr: Annotated[bool, typer.Option("--create-pr", help="Open a pull request instead of committing")] = False,

@@ -12,7 +12,7 @@ from corpus.options import Input, Output, Rejects, Stats
 
 Engine = Annotated[str, typer.Option("--engine", "-e", help="Engine name (see `corpus engines`)")]
 Cache = Annotated[Optional[Path], typer.Option(
-    "--cache", help="Translation-memory file (SQLite) [default: $CORPUS_TM or ~/.cache/corpus/translation-memory.sqlite]")]
+    "--cache", help="Translation-memory file (SQLite) \\[default: $CORPUS_TM or ~/.cache/corpus/translation-memory.sqlite]")]
 ENGINE_PANEL = "Engine options"
 
 
