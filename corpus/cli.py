@@ -42,13 +42,21 @@ def _message(e: BaseException) -> tuple[str, int]:
     return f"unexpected {type(e).__name__}: {text} (run with --debug for the traceback)", 2
 
 
-def command(*args, **kwargs):
-    """Register a command whose errors become one-line messages (unless --debug)."""
+def command(*args, writes: tuple[str, ...] = (), **kwargs):
+    """Register a command whose errors become one-line messages (unless --debug).
+
+    `writes` names the parameters the command writes to; they may name no file it reads,
+    nor each other (`corpus.outpaths.check_distinct`).
+    """
 
     def deco(fn):
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             try:
+                if writes:
+                    from corpus.outpaths import check_distinct
+
+                    check_distinct(kw, writes)
                 return fn(*a, **kw)
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise

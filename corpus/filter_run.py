@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from corpus.atomic import write_json_atomic
 from corpus.errors import UsageError, check_counts
+from corpus.outpaths import check_distinct
 from corpus.io import RecordReader, RecordWriter
 from corpus.rejects import Rejects
 from corpus.stage import Stage, chain
@@ -42,10 +43,10 @@ def run_stages(input: str | os.PathLike, output: str | os.PathLike,
     `build` receives the shared rejects sink so every stage writes to it. The
     stats JSON goes to `stats` (default ``<output>.stats.json``).
     """
-    if Path(input).resolve() == Path(output).resolve():
-        raise UsageError(f"{output}: the output must not be the input file")
     if rejects is None:  # nothing is lost: a recipe without write.rejects still writes them
         rejects = default_rejects_path(output)
+    # a recipe's write.rejects may name the input: checked here, not only on the command line
+    check_distinct({"input": input, "output": output, "rejects": rejects, "stats": stats}, ("output", "rejects", "stats"))
     t0 = time.perf_counter()
     reader = RecordReader(input)
     with Rejects(rejects) as sink:

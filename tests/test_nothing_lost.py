@@ -82,3 +82,38 @@ def test_augment_without_rejects(work):
     r = _invoke("augment", str(work / "in.json"), "-o", str(work / "aug.json"), "-m", "templates")
     assert r.exit_code in (0, 1), r.output
     assert [x["reasons"] for x in _rows(work / "aug.json.rejects.jsonl")] == [["schema"]]
+
+
+@pytest.mark.parametrize("args", [
+    ["filter", "{i}", "-o", "{d}/o.json", "--rejects", "{i}"],
+    ["filter", "{i}", "-o", "{d}/o.json", "--stats", "{i}"],
+    ["filter", "{i}", "-o", "{d}/o.json", "--rejects", "{d}/o.json"],
+    ["validate", "{i}", "--report", "{i}"],
+    ["translate", "{i}", "-o", "{i}"],
+    ["translate", "{i}", "-o", "{d}/t.json", "--rejects", "{i}"],
+    ["augment", "{i}", "-o", "{i}", "-m", "templates"],
+    ["convert", "{i}", "{i}"],
+    ["query", "{i}", "SELECT 1", "-o", "{i}"],
+    ["report", "{i}", "-o", "{i}"],
+    ["split", "{i}", "-o", "{d}/s", "--stats", "{i}"],
+])
+def test_no_command_overwrites_its_input(work, args):
+    """Found in stop 14 (all exited 0): --rejects, --stats, --report or the output naming the
+    input replaced it. Now a one-line usage error, exit 2, and the input is untouched."""
+    src = work / "in.json"
+    before = src.read_bytes()
+    r = _invoke(*(a.format(i=src, d=work) for a in args))
+    assert r.exit_code == 2, r.output
+    assert "would overwrite a file this command reads" in r.output or "are the same file" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert src.read_bytes() == before
+
+
+def test_a_recipe_whose_rejects_name_its_input_is_refused(work):
+    (work / "r.yaml").write_text(
+        f"process:\n  - read: {{path: {work / 'in.json'}}}\n  - checks: {{}}\n"
+        f"  - write: {{path: {work / 'out.json'}, rejects: {work / 'in.json'}}}\n", encoding="utf-8")
+    before = (work / "in.json").read_bytes()
+    r = _invoke("run", str(work / "r.yaml"))
+    assert r.exit_code == 2 and "would overwrite a file this command reads (input)" in r.output
+    assert (work / "in.json").read_bytes() == before

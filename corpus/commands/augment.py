@@ -30,7 +30,7 @@ NoOriginals = Annotated[bool, typer.Option(
     "--no-originals", help="Write only the new records, not the input ones")]
 
 
-@command(rich_help_panel="Curate")
+@command(rich_help_panel="Curate", writes=("output", "memory", "rejects", "stats"))
 def augment(
     input: Input,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.json, .jsonl or .parquet)",

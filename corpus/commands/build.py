@@ -26,7 +26,7 @@ RepoId = Annotated[Optional[str], typer.Option("--repo-id", help="org/name, for 
 NoCard = Annotated[bool, typer.Option("--no-card", help="Write the shards only, not README.md")]
 
 
-@command(rich_help_panel="Publish")
+@command(rich_help_panel="Publish", writes=("output", "rejects", "stats"))
 def build(
     sources: Sources,
     output: RepoDir,
@@ -75,7 +75,7 @@ def build(
         raise typer.Exit(1)
 
 
-@command(rich_help_panel="Publish")
+@command(rich_help_panel="Publish", writes=("output",))
 def export(
     repo_dir: Annotated[Path, typer.Argument(help="A dataset folder written by `corpus build`", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="LLaVA file to write (.json or .jsonl)",

@@ -12,7 +12,7 @@ from corpus.errors import UsageError
 from corpus.options import Input
 
 
-@command(rich_help_panel="Data")
+@command(rich_help_panel="Data", writes=("output",))
 def convert(
     input: Input,
     output: Annotated[Path, typer.Argument(help="Output file (.json, .jsonl or .parquet)", show_default=False)],

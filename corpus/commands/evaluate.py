@@ -25,7 +25,7 @@ Template = Annotated[Optional[str], typer.Option(
     "PaliGemma; adapters trained with a recipe template already carry it", show_default=False)]
 
 
-@command(rich_help_panel="Train")
+@command(rich_help_panel="Train", writes=("output",))
 def evaluate(
     model: Models,
     dataset: Dataset,

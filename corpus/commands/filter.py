@@ -28,7 +28,7 @@ Qe = Annotated[Optional[str], typer.Option("--qe", help="Also score each turn ag
 MinSim = Annotated[Optional[float], typer.Option("--min-similarity", help="Lowest e5 cosine for --qe (default 0.83)")]
 
 
-@command(rich_help_panel="Filter")
+@command(rich_help_panel="Filter", writes=("output", "rejects", "stats"))
 def filter(
     input: Input,
     output: Output = None,

@@ -27,7 +27,7 @@ MinClipScore = Annotated[Optional[float], typer.Option(
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Images per CLIP forward pass")]
 
 
-@command(rich_help_panel="Filter")
+@command(rich_help_panel="Filter", writes=("output", "rejects", "stats", "clip_index"))
 def images(
     input: Input,
     images_root: ImagesRootRequired,

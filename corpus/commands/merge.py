@@ -20,7 +20,7 @@ Tolerance = Annotated[Optional[float], typer.Option(
     "--tolerance", help="Max allowed |logit diff| on the probe (default 1e-3 float32, 0.25 bfloat16, 0.1 float16)")]
 
 
-@command(rich_help_panel="Train")
+@command(rich_help_panel="Train", writes=("output",))
 def merge(base: Base, adapter: Adapter, output: OutDir, dtype: Dtype = "float32", tolerance: Tolerance = None) -> None:
     """Fold a LoRA adapter into its base model and verify the merge on a probe batch.
 

@@ -11,7 +11,7 @@ from corpus.console import err, out
 from corpus.options import Input, Stats
 
 
-@command("merge-shards", rich_help_panel="Translate")
+@command("merge-shards", rich_help_panel="Translate", writes=("output", "cache", "stats"))
 def merge_shards(
     input: Input,
     shards: Annotated[List[Path], typer.Argument(help="The shard outputs (any order)", show_default=False)],

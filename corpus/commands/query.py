@@ -23,7 +23,7 @@ RejectsIn = Annotated[Optional[Path], typer.Option("--rejects", help="A rejects 
 MaxRows = Annotated[int, typer.Option("--max-rows", help="Rows shown in a table (files get all rows)")]
 
 
-@command(rich_help_panel="Inspect")
+@command(rich_help_panel="Inspect", writes=("output",))
 def query(
     args: Args = None,
     named: Named = None,

@@ -17,7 +17,7 @@ StatsIn = Annotated[Optional[List[Path]], typer.Option(
 Markdown = Annotated[bool, typer.Option("--markdown", help="Also write <stem>.md and <stem>_figures/*.png")]
 
 
-@command(rich_help_panel="Inspect")
+@command(rich_help_panel="Inspect", writes=("output",))
 def report(
     input: Input,
     output: ReportOut = Path("report.html"),

@@ -16,7 +16,7 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a parameter: stage.param=value (value read as YAML); repeatable")]
 
 
-@command(rich_help_panel="Filter")
+@command(rich_help_panel="Filter", writes=("output", "rejects", "stats"))
 def run(
     recipe: RecipeArg,
     input: InputOpt = None,

@@ -19,7 +19,7 @@ By = Annotated[str, typer.Option("--by", help="Group records by: image (path), i
 Format = Annotated[str, typer.Option("--format", help="Split file format: jsonl, json or parquet")]
 
 
-@command(rich_help_panel="Publish")
+@command(rich_help_panel="Publish", writes=("output", "rejects", "stats"))
 def split(
     input: Input,
     output: OutDir,

@@ -22,7 +22,7 @@ def log(message: str) -> None:
     err.print(message, markup=False, highlight=False)  # regexes like linear_[12] are not markup
 
 
-@command(rich_help_panel="Train")
+@command(rich_help_panel="Train", writes=("output",))
 def train(
     recipe: Recipe,
     dataset: Dataset = None,

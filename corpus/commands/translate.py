@@ -16,7 +16,7 @@ Cache = Annotated[Optional[Path], typer.Option(
 ENGINE_PANEL = "Engine options"
 
 
-@command(rich_help_panel="Translate")
+@command(rich_help_panel="Translate", writes=("output", "cache", "rejects", "stats"))
 def translate(
     input: Input,
     output: Output = None,

@@ -12,7 +12,7 @@ from corpus.console import err, out
 from corpus.options import ImagesRoot, Input
 
 
-@command(rich_help_panel="Data")
+@command(rich_help_panel="Data", writes=("report",))
 def validate(
     input: Input,
     images_root: ImagesRoot = None,
