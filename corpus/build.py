@@ -81,6 +81,12 @@ def parse_size(text: str | int) -> int:
     return max(1, int(float(m.group(1)) * _UNITS[m.group(2)]))
 
 
+def split_files(folder: Path) -> list[Path]:
+    """The files of a folder that `find_splits` takes for splits (not stats, rejects or hidden files)."""
+    return [f for f in sorted(folder.iterdir()) if f.is_file() and f.suffix.lower() in FORMATS
+            and not _NOT_SPLITS.search(f.name) and not f.name.startswith(".")]
+
+
 def find_splits(sources: Iterable[str | os.PathLike]) -> dict[str, Path]:
     """Split name -> file. A source is a folder of ``{split}.jsonl|json|parquet``, a file
     named after its split, or ``name=path``. Train, validation, test come first."""
@@ -100,10 +106,8 @@ def find_splits(sources: Iterable[str | os.PathLike]) -> dict[str, Path]:
             continue
         p = Path(src)
         if p.is_dir():
-            for f in sorted(p.iterdir()):
-                if f.is_file() and f.suffix.lower() in FORMATS and not _NOT_SPLITS.search(f.name) \
-                        and not f.name.startswith("."):
-                    add(f.name[: -len(f.suffix)], f)
+            for f in split_files(p):
+                add(f.name[: -len(f.suffix)], f)
         elif p.is_file():
             add(p.name[: -len(p.suffix)], p)
         else:

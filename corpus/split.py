@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from corpus.atomic import write_json_atomic
 from corpus.console import track
@@ -103,6 +103,20 @@ def assign(key: str, ratios: dict[str, float], seed: int = 42) -> str:
     return last  # float rounding at the very top of [0, 1)
 
 
+def _refuse_stale_splits(out_dir: Path, mine: Iterable[Path]) -> None:
+    """Split files another run left in `out_dir` would be published by `build` beside these
+    (a validation.jsonl from a 3-way split next to a new 2-way split's train and test: its images
+    are in them too). Deleting a user's files is not ours to do, so refuse."""
+    from corpus.build import split_files
+
+    if not out_dir.is_dir():
+        return
+    stale = [f.name for f in split_files(out_dir) if f not in set(mine)]
+    if stale:
+        raise UsageError(f"{out_dir}: holds {', '.join(stale)} from another split, which `corpus build` would "
+                         f"publish too; remove them or split into an empty folder")
+
+
 def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dict[str, float] | str | None = None,
                *, by: str = "image", seed: int = 42, fmt: str = "jsonl",
                rejects: str | os.PathLike | None = None, stats: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -125,6 +139,7 @@ def split_file(input: str | os.PathLike, out_dir: str | os.PathLike, ratios: dic
     counts: Counter = Counter()
     groups: dict[str, set[str]] = {name: set() for name in ratios}
     paths = {name: out_dir / f"{name}.{fmt}" for name in ratios}
+    _refuse_stale_splits(out_dir, paths.values())
     with ExitStack() as stack:
         writers = {name: stack.enter_context(RecordWriter(p)) for name, p in paths.items()}
         sink = stack.enter_context(Rejects(rejects))

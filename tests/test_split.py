@@ -134,3 +134,18 @@ def test_cli_bad_ratios_is_one_line(tiny_json, tmp_path):
     r = runner.invoke(app, ["split", str(tiny_json), "-o", str(tmp_path / "o"), "--ratios", "train=0.7,test=0.2"])
     assert r.exit_code == 2
     assert r.output.strip().splitlines() == ["Error: --ratios: shares must sum to 1, got 0.9"]
+
+
+def test_split_files_of_another_run_are_refused_not_published(tmp_path):
+    """Found in stop 14: a 2-way split into the folder of a 3-way one left validation.jsonl
+    there, and `corpus build` published it, its images also in train and test."""
+    src = write_json(tmp_path / "in.json", [rec(f"r{i}", image=f"{i}.jpg") for i in range(40)])
+    out = tmp_path / "s"
+    split_file(src, out)
+    split_file(src, out)  # the same split again: the same files, resumable
+    with pytest.raises(UsageError, match=r"holds validation\.jsonl from another split"):
+        split_file(src, out, "train=0.5,test=0.5")
+    with pytest.raises(UsageError, match=r"holds test\.jsonl, train\.jsonl, validation\.jsonl"):
+        split_file(src, out, fmt="parquet")
+    assert sorted(p.name for p in out.iterdir()) == ["split.rejects.jsonl", "split.stats.json",
+                                                     "test.jsonl", "train.jsonl", "validation.jsonl"]
