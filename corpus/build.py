@@ -159,7 +159,7 @@ class DictReader:
                     Record.from_dict(d)
                 except RecordShapeError as e:
                     rid = d.get("id") if isinstance(d, dict) else None
-                    self.problems.append(Problem(str(self.path), item.position, e.rule, e.detail, rid))
+                    self.problems.append(Problem(str(self.path), item.position, e.rule, e.detail, rid, d))
                     continue
             yield d
 

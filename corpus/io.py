@@ -47,6 +47,7 @@ class Problem:
     rule: str  # malformed_json | schema
     detail: str
     record_id: Any = None
+    raw: Any = None  # the parsed item, when it parsed but broke the schema: rejects keep it whole
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.path, "position": self.position, "id": self.record_id,
@@ -197,7 +198,7 @@ class RecordReader:
                 rec = Record.from_dict(item.obj)
             except RecordShapeError as e:
                 rid = item.obj.get("id") if isinstance(item.obj, dict) else None
-                self.problems.append(Problem(str(self.path), item.position, e.rule, e.detail, rid))
+                self.problems.append(Problem(str(self.path), item.position, e.rule, e.detail, rid, item.obj))
                 continue
             self.n_records += 1
             yield rec

@@ -4,8 +4,9 @@ One JSON line per rejected record::
 
     {"id": ..., "stage": "langid", "reasons": ["lang_not_target"], "detail": "...", "record": {...}}
 
-Bad input items that never became records are written too (``"record": null``
-with their position), so ``kept + rejected == input`` can always be checked.
+Bad input items that never became records are written too, with their position:
+``"record"`` holds the object as parsed when it broke the schema, and is null for input
+that did not parse or is not an object, so ``kept + rejected == input`` can always be checked.
 The file is written atomically when the sink closes.
 """
 from __future__ import annotations
@@ -41,7 +42,8 @@ class Rejects:
         self.count += 1
         self.by_reason[p.rule] += 1
         self._write({"id": p.record_id, "stage": stage, "reasons": [p.rule], "detail": p.detail,
-                     "position": f"{p.path}: {p.position}", "record": None})
+                     "position": f"{p.path}: {p.position}",
+                     "record": p.raw if isinstance(p.raw, dict) else None})
 
     def _write(self, row: dict[str, Any]) -> None:
         if self._f:

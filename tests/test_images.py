@@ -141,7 +141,9 @@ def test_each_bad_image_rejected_with_its_reason(bad_corpus, tmp_path):
     assert by_id["near_dup"]["detail"].endswith("(record 'a')") and by_id["near_dup"]["stage"] == "image_near_duplicate"
     assert "0 pHash bits" in by_id["exact_dup"]["detail"]
     assert by_id["truncated"]["record"]["image"] == "truncated.jpg"  # the whole record is kept in the rejects
-    assert by_id["no_conversations"]["record"] is None and "item 21" in by_id["no_conversations"]["position"]
+    # an item that parsed but broke the schema is kept as it was (stop 14; it used to be null)
+    assert by_id["no_conversations"]["record"]["id"] == "no_conversations"
+    assert "conversations" not in by_id["no_conversations"]["record"] and "item 21" in by_id["no_conversations"]["position"]
     reuse = res["image_reuse"]
     assert reuse["most_used"] == [[next(r["image"] for r in json.loads(corpus.read_text()) if r["id"] == "a"), 2]]
     assert reuse["text_only_records"] == 1

@@ -117,3 +117,15 @@ def test_a_recipe_whose_rejects_name_its_input_is_refused(work):
     r = _invoke("run", str(work / "r.yaml"))
     assert r.exit_code == 2 and "would overwrite a file this command reads (input)" in r.output
     assert (work / "in.json").read_bytes() == before
+
+
+def test_an_object_that_breaks_the_schema_is_kept_whole_in_the_rejects(work):
+    """Found in stop 14: such items were written with "record": null, their content lost."""
+    broken = {"id": "nc", "image": "x/9.jpg", "source": "kept?"}  # no conversations
+    write_json(work / "b.json", [GOOD, broken, "not a record"])
+    r = _invoke("filter", str(work / "b.json"), "-o", str(work / "o.json"), "--lang", "none", "--variant", "none")
+    assert r.exit_code in (0, 1), r.output
+    by_id = {x["id"]: x for x in _rows(work / "o.json.rejects.jsonl")}
+    assert set(by_id) == {"nc", None}
+    assert by_id["nc"]["record"] == broken and by_id["nc"]["reasons"] == ["schema"]
+    assert by_id[None]["record"] is None  # a string never was an object; its position says where
