@@ -14,9 +14,13 @@ newline carries ``"glued": true`` so the round trip stays exact.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
-from corpus.io import RecordReader, RecordWriter, iter_raw
+from corpus.atomic import write_json_atomic
+from corpus.errors import check_counts
+from corpus.io import Problem, RecordReader, RecordWriter, iter_raw
+from corpus.rejects import Rejects
 from corpus.record import GPT, HUMAN, IMAGE_TOKEN, Record, RecordShapeError, Turn
 
 ROLE_TO_CHAT = {HUMAN: "user", GPT: "assistant"}
@@ -88,23 +92,40 @@ def from_messages(d: dict[str, Any]) -> Record:
                   keys + tuple(extra))
 
 
-def convert_file(src: str | os.PathLike, dst: str | os.PathLike, to: str) -> dict[str, int]:
-    """Convert a whole file; returns counts. Bad input items are counted, not dropped silently."""
-    problems = 0
-    with RecordWriter(dst) as w:
+def convert_file(src: str | os.PathLike, dst: str | os.PathLike, to: str, *,
+                 rejects: str | os.PathLike | None = None, stats: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Convert a whole file; returns (and writes beside `dst`) the stats. Bad input items go to
+    `rejects` (default ``DST.rejects.jsonl``) with their position and rule."""
+    t0 = time.perf_counter()
+    rejects = rejects or f"{dst}.rejects.jsonl"
+    n_in = 0
+    with Rejects(rejects) as sink, RecordWriter(dst) as w:
         if to == "messages":
             reader = RecordReader(src)
             for rec in reader:
                 w.write(to_messages(rec))
-            problems = len(reader.problems)
+            for p in reader.problems:
+                sink.add_problem(p)
+            n_in = reader.n_items
         else:
             for item in iter_raw(src):
-                if item.error or not isinstance(item.obj, dict):
-                    problems += 1
+                n_in += 1
+                if item.error:
+                    sink.add_problem(Problem(str(src), item.position, *item.error))
                     continue
+                d = item.obj
                 try:
-                    w.write(from_messages(item.obj) if "messages" in item.obj else Record.from_dict(item.obj))
-                except RecordShapeError:
-                    problems += 1
+                    if not isinstance(d, dict):
+                        raise RecordShapeError("schema", f"item is a {type(d).__name__}, not an object")
+                    w.write(from_messages(d) if "messages" in d else Record.from_dict(d))
+                except RecordShapeError as e:
+                    rid = d.get("id") if isinstance(d, dict) else None
+                    sink.add_problem(Problem(str(src), item.position, e.rule, e.detail, rid, d))
         written = w.count
-    return {"written": written, "bad_items": problems}
+    result = {"command": "convert", "input": str(src), "output": str(dst), "to": to, "rejects": str(rejects),
+              "records_in": n_in, "records_out": written, "rejected": sink.count,
+              "rejected_by_reason": dict(sink.by_reason.most_common()),
+              "seconds": round(time.perf_counter() - t0, 3)}
+    check_counts(result, str(src))
+    write_json_atomic(stats or f"{dst}.stats.json", result)
+    return result

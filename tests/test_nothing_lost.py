@@ -129,3 +129,14 @@ def test_an_object_that_breaks_the_schema_is_kept_whole_in_the_rejects(work):
     assert set(by_id) == {"nc", None}
     assert by_id["nc"]["record"] == broken and by_id["nc"]["reasons"] == ["schema"]
     assert by_id[None]["record"] is None  # a string never was an object; its position says where
+
+
+def test_convert_writes_its_rejects_and_stats(work):
+    """Found in stop 14: convert counted bad items and wrote them nowhere, with no stats."""
+    r = _invoke("convert", str(work / "in.json"), str(work / "m.jsonl"))
+    assert r.exit_code == 1 and "1 bad input items in" in " ".join(r.output.split())
+    assert [x["reasons"] for x in _rows(work / "m.jsonl.rejects.jsonl")] == [["schema"]]
+    stats = json.loads((work / "m.jsonl.stats.json").read_text())
+    assert (stats["records_in"], stats["records_out"], stats["rejected"]) == (3, 2, 1)
+    r = _invoke("convert", str(work / "m.jsonl"), str(work / "back.json"), "--to", "llava")
+    assert r.exit_code == 0 and json.loads((work / "back.json").read_text()) == [GOOD, MISSING_IMAGE]
