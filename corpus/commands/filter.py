@@ -25,7 +25,7 @@ MinTurnVariant = Annotated[Optional[float], typer.Option(
          "record's other turns outvote; 0 = off (default 0.01)")]
 Qe = Annotated[Optional[str], typer.Option("--qe", help="Also score each turn against its source: e5 (slow; needs "
                                                         "--keep-source records and the \\[qe] extra)")]
-MinSim = Annotated[Optional[float], typer.Option("--min-similarity", help="Lowest e5 cosine for --qe (default 0.83)")]
+MinSim = Annotated[Optional[float], typer.Option("--min-similarity", min=-1, max=1, help="Lowest e5 cosine for --qe (default 0.83)")]
 
 
 @command(rich_help_panel="Filter", writes=("output", "rejects", "stats"))

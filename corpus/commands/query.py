@@ -20,7 +20,7 @@ ListQueries = Annotated[bool, typer.Option("--list", help="List the named querie
 Format = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="table | csv | json | parquet (default: table, or from the -o extension)")]
 RejectsIn = Annotated[Optional[Path], typer.Option("--rejects", help="A rejects JSONL file to expose as the `rejects` view")]
-MaxRows = Annotated[int, typer.Option("--max-rows", help="Rows shown in a table (files get all rows)")]
+MaxRows = Annotated[int, typer.Option("--max-rows", min=0, help="Rows shown in a table (files get all rows)")]
 
 
 @command(rich_help_panel="Inspect", writes=("output",))

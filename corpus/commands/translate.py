@@ -39,11 +39,11 @@ def translate(
     base_url: Annotated[Optional[str], typer.Option(
         "--base-url", help="Server URL (libre)", rich_help_panel=ENGINE_PANEL)] = None,
     rps: Annotated[Optional[float], typer.Option(
-        "--rps", help="Max requests per second", rich_help_panel=ENGINE_PANEL)] = None,
+        "--rps", min=0.001, help="Max requests per second", rich_help_panel=ENGINE_PANEL)] = None,
     timeout: Annotated[Optional[float], typer.Option(
-        "--timeout", help="Seconds per engine call", rich_help_panel=ENGINE_PANEL)] = None,
+        "--timeout", min=0.001, help="Seconds per engine call", rich_help_panel=ENGINE_PANEL)] = None,
     retries: Annotated[Optional[int], typer.Option(
-        "--retries", help="Retries on timeouts, 429 and 5xx", rich_help_panel=ENGINE_PANEL)] = None,
+        "--retries", min=0, help="Retries on timeouts, 429 and 5xx", rich_help_panel=ENGINE_PANEL)] = None,
     argos_package: Annotated[Optional[Path], typer.Option(
         "--argos-package", help="Install this .argosmodel first (argos)", rich_help_panel=ENGINE_PANEL)] = None,
 ) -> None:

@@ -51,6 +51,10 @@ class TranslateStage:
                  **engine_options: Any):
         if on_error not in ON_ERROR:
             raise UsageError(f"--on-error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise UsageError(f"translate.workers must be a whole number >= 1, got {workers!r}")
+        if isinstance(roles, str) or not roles or not all(isinstance(r, str) and r.strip() for r in roles):
+            raise UsageError(f"translate.roles must be a non-empty list of turn roles (human, gpt), got {roles!r}")
         self.engine = get_engine(engine, source, target, **engine_options) if isinstance(engine, str) else engine
         self.source, self.target = source, target
         self.roles = tuple(roles)
