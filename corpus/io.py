@@ -67,7 +67,7 @@ def iter_raw(path: str | os.PathLike) -> Iterator[RawItem]:
     """Yield every item of the input with its position, parsed but not interpreted."""
     fmt = detect_format(path)
     if not Path(path).is_file():
-        raise UnusableInput(path, "unreadable", "no such file")
+        raise UnusableInput(path, "unreadable", "a folder, not a file" if Path(path).is_dir() else "no such file")
     try:
         if fmt == "json":
             yield from _iter_json_list(path)
@@ -76,8 +76,14 @@ def iter_raw(path: str | os.PathLike) -> Iterator[RawItem]:
         else:
             from corpus.parquet import iter_parquet_dicts
 
-            for i, d in enumerate(iter_parquet_dicts(path)):
-                yield RawItem(i, f"row {i}", d)
+            import pyarrow as pa
+
+            try:
+                rows = iter_parquet_dicts(path)
+                for i, d in enumerate(rows):
+                    yield RawItem(i, f"row {i}", d)
+            except pa.ArrowInvalid as e:
+                raise UnusableInput(path, "format", f"not a readable Parquet file: {' '.join(str(e).split())}") from None
     except UnicodeDecodeError as e:
         raise UnusableInput(path, "encoding", f"not UTF-8: {e.reason}", f"byte {e.start}") from None
     except OSError as e:

@@ -115,7 +115,10 @@ def load_model(path: str):
         raise UsageError(f"language-ID model not found: {path}")
     import fasttext
 
-    return fasttext.load_model(path)
+    try:
+        return fasttext.load_model(path)
+    except ValueError as e:  # "has wrong file format!"
+        raise UsageError(f"{path}: not a fastText language-ID model ({' '.join(str(e).split())})") from None
 
 
 class _Labels(dict):

@@ -275,6 +275,10 @@ def open_corpus(inputs: Iterable[str | os.PathLike], rejects: str | os.PathLike 
             FROM read_json({q(rejects)}, format='newline_delimited', maximum_object_size=268435456,
               columns={{'id': 'JSON', 'stage': 'VARCHAR', 'reasons': 'VARCHAR[]', 'detail': 'VARCHAR',
                         'position': 'VARCHAR', 'record': 'JSON'}})""")
+        try:  # the view reads lazily: a file that is not a rejects file fails here, named, not mid-query
+            con.execute("SELECT * FROM rejects LIMIT 1").fetchall()
+        except duckdb.Error as e:
+            raise UnusableInput(rejects, "rejects", f"not a rejects JSON-lines file: {one_line(e)}") from None
     cat = Catalog(meta_fields=meta_fields, has_source=has_source)
     for view in ("records", "turns", "source_turns", "rejects"):
         try:

@@ -17,8 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Iterator
 
+from corpus.errors import UsageError
 from corpus.io import RawItem, iter_raw
 from corpus.placeholder_rules import turn_placeholder_findings
 from corpus.record import GPT, HUMAN, Record
@@ -212,6 +214,8 @@ def validate_file(path: str | os.PathLike, images_root: str | os.PathLike | None
     from corpus.io import detect_format
     from corpus.validate_parallel import parallel_findings
 
+    if images_root is not None and not Path(images_root).is_dir():
+        raise UsageError(f"--images-root {images_root}: not a folder")
     result = ValidationResult(str(path))
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     findings = None

@@ -140,3 +140,27 @@ def test_convert_writes_its_rejects_and_stats(work):
     assert (stats["records_in"], stats["records_out"], stats["rejected"]) == (3, 2, 1)
     r = _invoke("convert", str(work / "m.jsonl"), str(work / "back.json"), "--to", "llava")
     assert r.exit_code == 0 and json.loads((work / "back.json").read_text()) == [GOOD, MISSING_IMAGE]
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (lambda d: (d / "fake.parquet").write_text("[]"), ["validate", "{d}/fake.parquet"],
+     "fake.parquet: [format] not a readable Parquet file"),
+    (lambda d: (d / "dir.json").mkdir(), ["validate", "{d}/dir.json"], "dir.json: [unreadable] a folder, not a file"),
+    (None, ["validate", "{d}/in.json", "--images-root", "{d}/nowhere"], "--images-root {d}/nowhere: not a folder"),
+    (None, ["filter", "{d}/in.json", "-o", "{d}/o.json", "--lid-model", "{d}/in.json"],
+     "in.json: not a fastText language-ID model"),
+    (None, ["translate", "{d}/in.json", "-o", "{d}/t.json", "--cache", "{d}/in.json"],
+     "in.json: --cache would overwrite a file this command reads"),
+    (lambda d: (d / "tm.json").write_text("{}"), ["translate", "{d}/in.json", "-o", "{d}/t.json", "--cache", "{d}/tm.json"],
+     "tm.json: not a translation memory (SQLite)"),
+    (lambda d: write_json(d / "g.json", [GOOD]), ["report", "{d}/g.json", "-o", "{d}/r.html", "--rejects", "{d}/g.json"],
+     "g.json: [rejects] not a rejects JSON-lines file"),
+])
+def test_wrong_kind_of_file_is_a_one_line_error_naming_it(work, make, args, message):
+    """Found in stop 14: these said "unexpected ArrowInvalid/DatabaseError/ValueError" without the file."""
+    if make:
+        make(work)
+    r = _invoke(*(a.format(d=work) for a in args))
+    assert r.exit_code == 2, r.output
+    out = " ".join(r.output.split())
+    assert message.format(d=work) in out and "unexpected" not in out

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from corpus.errors import UsageError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tm (
     key BLOB PRIMARY KEY,
@@ -40,10 +42,14 @@ def default_path() -> Path:
 def _connect(path: str | os.PathLike) -> sqlite3.Connection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode survives a process kill (only an OS crash can lose the last commits).
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.executescript(_SCHEMA)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process kill (only an OS crash can lose the last commits).
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as e:  # "file is not a database"
+        con.close()
+        raise UsageError(f"{path}: not a translation memory (SQLite): {e}") from None
     return con
 
 
