@@ -87,8 +87,15 @@ def _turn_list(col: str, typ: str | None) -> str:
         return f"NULL::{TURN_TYPE}[]"
     if typ == f"{TURN_TYPE}[]":
         return col
-    if typ.startswith("STRUCT(") and typ.endswith("[]"):  # turns with extra keys
-        return f"list_transform({col}, lambda t: {{'from': t.\"from\"::VARCHAR, 'value': t.\"value\"::VARCHAR}})"
+    if typ.startswith("STRUCT(") and typ.endswith("[]"):  # turns with extra keys, or a value not always a string
+        fields = dict(_struct_fields(typ[:-2]))
+
+        def text(name: str) -> str:
+            # a JSON-typed field (one turn's value was a number) cast to VARCHAR keeps the quotes
+            # and escapes of every other turn: ->>'$' gives the plain text
+            return f"t.{ident(name)}->>'$'" if fields.get(name) == "JSON" else f"t.{ident(name)}::VARCHAR"
+
+        return f"list_transform({col}, lambda t: {{'from': {text('from')}, 'value': {text('value')}}})"
     return f"from_json({col}::JSON, {q(TURN_JSON)})"  # JSON or VARCHAR holding JSON
 
 
@@ -101,12 +108,16 @@ class _Source:
         try:
             self.types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {self.rel}").fetchall()}
         except Exception as e:
-            raise UnusableInput(path, "duckdb", one_line(e)) from None
+            raise UnusableInput(path, "duckdb", one_line(e) + "; `corpus validate` names the bad items, "
+                                                              "`corpus filter` sets them aside") from None
         if self.rel.startswith("read_json("):
             # Pin the detected schema: otherwise every query re-samples the file to bind.
             cols = ", ".join(f"{q(k)}: {q(v)}" for k, v in self.types.items())
             self.rel = self.rel[:-1] + f", columns={{{cols}}})"
         if "conversations" not in self.types:
+            if list(self.types.values()) == ["JSON"]:  # DuckDB fell back to one column: items are not all objects
+                raise UnusableInput(path, "schema", "some items are not LLaVA objects, so DuckDB cannot read it as "
+                                                    "records; `corpus validate` names them, `corpus filter` sets them aside")
             raise UnusableInput(path, "schema", "no 'conversations' field: not a LLaVA corpus")
         self.meta_struct = self._meta_struct(con)
         self.extra_json = self.types.get("extra") in ("VARCHAR", "JSON")  # corpus Parquet layout

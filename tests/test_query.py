@@ -346,3 +346,27 @@ def test_residual_english_counts_match_python_on_real_data():
         assert by_role[role]["words"] == words
         assert by_role[role]["english_pct"] == round(100.0 * english / words, 2)
         assert by_role[role]["flagged_turns"] == sum(w >= 5 and e >= 0.2 * w for w, e in stats)
+
+
+def test_one_non_string_turn_value_leaves_the_other_records_alone(tmp_path):
+    """Found in stop 14: one `"value": 5` made DuckDB type every turn value as JSON, so all the
+    other records' values gained quotes and escapes, and their chars and words changed."""
+    good = [rec("a", "<image>\nO que há na foto?", "Um gato\ndormindo."), rec("b", "Oi?", "Olá.")]
+    odd = {"id": "n", "conversations": [{"from": "human", "value": 5}]}
+    clean, mixed = write_json(tmp_path / "g.json", good), write_json(tmp_path / "m.json", good + [odd])
+
+    def rows(path, sql):
+        with open_corpus([path]) as c:
+            return c.con.execute(sql).fetchall()
+
+    sql = "SELECT id, chars FROM records WHERE id <> 'n' ORDER BY id"
+    assert rows(mixed, sql) == rows(clean, sql)
+    values = rows(mixed, "SELECT value FROM turns ORDER BY record_id, idx")
+    assert [v for (v,) in values] == ["<image>\nO que há na foto?", "Um gato\ndormindo.", "Oi?", "Olá.", "5"]
+
+
+def test_items_that_are_not_objects_say_which_tool_finds_them(tmp_path):
+    src = write_json(tmp_path / "s.json", [rec("a"), "not a record"])
+    r = runner.invoke(app, ["query", str(src), "SELECT count(*) FROM records"])
+    assert r.exit_code == 2
+    assert "some items are not LLaVA objects" in " ".join(r.output.split()) and "corpus validate" in r.output
