@@ -142,6 +142,7 @@ def test_shipped_instruct_recipe_end_to_end_with_bergamot(tmp_path):
     ("checks: {repetition: {n: 0}}", "r.yaml: checks.repetition.n must be > 0, got 0"),
     ("translate: {workers: -3}", "r.yaml: translate.workers must be a whole number >= 1, got -3"),
     ("translate: {roles: []}", "r.yaml: translate.roles must be a non-empty list"),
+    ("translate: {roles: [foo]}", "r.yaml: translate.roles must be a non-empty list of turn roles (human, gpt)"),
     ("qe: {min_similarity: 5}", "r.yaml: qe.min_similarity is a cosine, between -1 and 1; got 5"),
 ])
 def test_bad_stage_parameters_are_one_line_errors_naming_the_recipe(tmp_path, stage, message):

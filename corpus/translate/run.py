@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from corpus.errors import BadRecord, EngineFailed, UsageError
-from corpus.record import Record
+from corpus.record import GPT, HUMAN, Record
 from corpus.rejects import Rejects
 from corpus.translate.engine import get_engine
 from corpus.translate.memory import Memory
@@ -53,7 +53,8 @@ class TranslateStage:
             raise UsageError(f"--on-error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise UsageError(f"translate.workers must be a whole number >= 1, got {workers!r}")
-        if isinstance(roles, str) or not roles or not all(isinstance(r, str) and r.strip() for r in roles):
+        if isinstance(roles, str) or not roles or not set(roles) <= {HUMAN, GPT}:
+            # the schema's roles; "foo" would translate nothing and report success
             raise UsageError(f"translate.roles must be a non-empty list of turn roles (human, gpt), got {roles!r}")
         self.engine = get_engine(engine, source, target, **engine_options) if isinstance(engine, str) else engine
         self.source, self.target = source, target
