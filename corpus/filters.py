@@ -54,9 +54,9 @@ class LangIDFilter(Filter):
     (es, gl, it...) on a turn with clearly more Portuguese-only than Spanish-only words is
     not foreign. Measured for 0.9 (stop 14), turns of 20+ letters: 0 of 453 Bergamot
     LLaVA-Instruct turns, 0 of 1,012 FLORES pt, 1 of 991 NTREX pt-BR (a French quote left
-    untranslated in the reference), 2 of 3,965 Bergamot LLaVA-Pretrain turns (an English caption
-    left as it was, and "twitter logos e twitter logotipo" as es 0.90), 1 of 11,709 short Tatoeba pt sentences ("Tom nem fuma nem
-    bebe." as hu). Above 1: off.
+    untranslated in the reference), 2 of 3,965 Bergamot LLaVA-Pretrain turns (an English
+    caption left as it was, and "twitter logos e twitter logotipo" as es 0.90), 1 of 11,709
+    short Tatoeba pt sentences ("Tom nem fuma nem bebe." as hu). Above 1: off.
     """
 
     name = "langid"
