@@ -45,7 +45,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ("tag", r"</?[A-Za-z][\w:-]*(?:\s[^<>\n]{0,200})?/?>|<\|[^|\n]{1,60}\|>"),
     ("box", rf"\[\s*{_NUM}(?:\s*,\s*{_NUM})*\s*\]"),
-    ("label", r"(?<!\w)\([A-Z]\)(?!\w)"),
+    # (A) and (a): Bergamot dropped the "(" of "(a) the first one" (ScienceQA has both)
+    ("label", r"(?<!\w)\([A-Za-z]\)(?!\w)"),
     ("decimal", r"(?<![\w.])\d+(?:\.\d+)+(?![\w.]\w)"),
 ]
 _MASK = re.compile("|".join(f"(?P<{k}>{p})" for k, p in _PATTERNS), re.DOTALL)

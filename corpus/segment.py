@@ -2,7 +2,8 @@
 
 Engines flatten newlines, drop list markers and silently truncate long inputs,
 so they only ever see single sentences. Everything else is kept verbatim:
-newlines and blank lines, indentation, list markers (``1.``, ``-``, ``*``, ``A.``),
+newlines and blank lines, indentation, list markers (``1.``, ``-``, ``*``, ``A.``), a
+line-leading em dash (``—Homer, The Iliad``: Bergamot dropped it),
 the spaces between sentences, tokens that start or end a sentence, and pieces
 with no word to translate ("B", "?", "1, 2"). Joining the pieces gives back the
 input exactly. A sentence longer than ``max_chars`` is split at clause
@@ -22,7 +23,7 @@ from corpus.placeholders import SEPARATOR_KINDS, TOKEN
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 _LEAD = re.compile(
-    r"[ \t\r\f\v\u00a0]*(?:(?:\d{1,3}[.)]|[A-Za-z][.)]|[-*+•–]|#{1,6}|>)[ \t]+)?(?:\*\*)?"
+    r"[ \t\r\f\v\u00a0]*(?:(?:\d{1,3}[.)]|[A-Za-z][.)]|[-*+•–]|#{1,6}|>)[ \t]+|[—―][ \t]*)?(?:\*\*)?"
 )
 _TRAIL = re.compile(r"(?:\*\*)?[ \t\r\f\v\u00a0]*\Z")
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space.

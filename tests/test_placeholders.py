@@ -70,3 +70,11 @@ def test_renumber_makes_sentences_with_different_boxes_identical():
     lb, idb = renumber(b.text.split("Hi [1] ")[1])
     assert la == lb == "The car at [1] is red."
     assert globalise("O carro em [1] é vermelho.", idb) == "O carro em [2] é vermelho."
+
+
+def test_lowercase_choice_labels_are_masked_like_uppercase():
+    """Found in stop 14: Bergamot turned "(a) the first one" into "a) a primeira"."""
+    m = mask("Which is right?\n(a) the first one (b) the second one (A) x")
+    assert m.text == "Which is right?\n[1] the first one [2] the second one [3] x"
+    assert m.spans == ["(a)", "(b)", "(A)"] and set(m.kinds) == {"label"}
+    assert mask("friend(s) and f(x)").spans == []  # glued to a word: not a label

@@ -150,6 +150,12 @@ def test_named_query_results(rich, rejects_file):
         assert (top["times"], top["answer"]) == (3, "Há uma maçã vermelha na mesa e uma faca ao lado.")
         svt = {r["role"]: r for r in named(c, "source_vs_translation")}
         assert svt["gpt"]["identical_to_source"] == 1 and svt["gpt"]["without_source"] == 1
+        # both means over the turns that have a source (stop 14: the turn without one pulled mean_chars down)
+        paired = c.con.execute("SELECT round(avg(chars), 1), round(avg(source_chars), 1) FROM turns "
+                               "WHERE role = 'gpt' AND source_value IS NOT NULL").fetchone()
+        assert (svt["gpt"]["mean_chars"], svt["gpt"]["mean_source_chars"]) == paired
+        everything = c.con.execute("SELECT round(avg(chars), 1) FROM turns WHERE role = 'gpt'").fetchone()[0]
+        assert everything != paired[0]
         assert [r["image"] for r in named(c, "image_reuse")] == ["a.jpg"]
         tpr = named(c, "turns_per_record")
         assert [(r["n_turns"], r["records"]) for r in tpr] == [(2, 5)]

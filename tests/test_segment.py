@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.placeholders import mask
-from corpus.segment import segment, split_long, units
+from corpus.segment import Piece, segment, split_long, units
 
 
 def parts(text, max_chars=300):
@@ -63,3 +63,11 @@ def test_split_long_prefers_clause_boundaries():
     out = split_long(text, 40)
     assert "".join(out) == text
     assert out[0] == "A cat sleeps on the sofa;"
+
+
+def test_a_line_leading_em_dash_is_layout():
+    """Found in stop 14: "—Homer, The Iliad" (ScienceQA) came back as "Homer, a Ilíada"."""
+    for line, lead in (("—Homer, The Iliad", "—"), ("— Mark Twain, Tom Sawyer", "— ")):
+        pieces = segment(line, max_chars=300)
+        assert pieces[0] == Piece(lead, False) and "".join(p.text for p in pieces) == line
+        assert [p.text for p in pieces if p.translate] == [line[len(lead):]]

@@ -2,7 +2,8 @@
 -- requires: turns.source_chars
 SELECT role, count(*) AS turns,
        round(avg(source_chars), 1) AS mean_source_chars,
-       round(avg(chars), 1) AS mean_chars,
+       -- over the same turns as the source mean: records without a kept source would pull it down
+       round(avg(chars) FILTER (WHERE source_value IS NOT NULL), 1) AS mean_chars,
        round(quantile_cont(chars / nullif(source_chars, 0), 0.1), 2) AS ratio_p10,
        round(quantile_cont(chars / nullif(source_chars, 0), 0.5), 2) AS ratio_p50,
        round(quantile_cont(chars / nullif(source_chars, 0), 0.9), 2) AS ratio_p90,
