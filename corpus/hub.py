@@ -83,7 +83,32 @@ def check_folder(repo_dir: Path) -> int:
                        f"corpus push publishes datasets")
     if not readme.is_file():
         raise UsageError(f"{repo_dir}: no README.md dataset card (run corpus card {repo_dir})")
-    return sum(len(s) for s in repo_splits(repo_dir).values())
+    splits = repo_splits(repo_dir)
+    _check_shards(repo_dir, splits, meta)
+    return sum(len(s) for s in splits.values())
+
+
+def _check_shards(repo_dir: Path, splits: dict[str, list[Path]], card: Any) -> None:
+    """Every shard is Parquet (its footer reads) and its split is one the card declares.
+
+    Found in stop 14: a 5-byte "validation" shard the card did not list was pushed, exit 0.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for shards in splits.values():
+        for shard in shards:
+            try:
+                pq.ParquetFile(shard)
+            except (pa.ArrowException, OSError) as e:
+                raise UsageError(f"{shard}: not a readable Parquet shard ({' '.join(str(e).split())}); "
+                                 f"rebuild with corpus build") from None
+    declared = {f.get("split") for c in (card.get("configs") or []) if isinstance(c, dict)
+                for f in (c.get("data_files") or []) if isinstance(f, dict)} if isinstance(card, dict) else set()
+    missing = [s for s in splits if declared and s not in declared]
+    if missing:
+        raise UsageError(f"{repo_dir}: data/ holds split(s) {', '.join(missing)} that README.md does not list "
+                         f"(run corpus card {repo_dir}, or remove them)")
 
 
 def offline() -> bool:

@@ -179,6 +179,27 @@ def test_model_folder_and_missing_card_are_refused(hub, repo, tmp_path):
     assert r.exit_code == 2 and "no README.md dataset card" in r.output and len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("shard, content, message", [
+    ("validation-00000-of-00001.parquet", b"junk\n", "not a readable Parquet shard"),
+    ("validation-00000-of-00001.parquet", None, "holds split(s) validation that README.md does not list"),
+    ("train-00000-of-00001.parquet", b"junk\n", "not a readable Parquet shard"),
+])
+def test_a_broken_or_unlisted_shard_is_refused_before_any_upload(hub, repo, tmp_path, shard, content, message):
+    """Found in stop 14: a 5-byte validation shard the card did not list was pushed, exit 0."""
+    import shutil
+
+    bad = tmp_path / "repo"
+    shutil.copytree(repo, bad)
+    target = bad / "data" / shard
+    if content is None:  # a real Parquet shard, but of a split the card does not declare
+        shutil.copy(next((bad / "data").glob("test-*.parquet")), target)
+    else:
+        target.write_bytes(content)
+    r = push(str(bad), "--repo-id", "lab/broken", "--token", WRITE)
+    assert r.exit_code == 2 and message in " ".join(r.output.split()) and len(r.output.strip().splitlines()) == 1
+    assert ("dataset", "lab/broken") not in hub.repos  # refused before the repo was even created
+
+
 def test_unreachable_endpoint(repo, monkeypatch, tmp_path):
     _point_at(monkeypatch, "http://127.0.0.1:9", tmp_path)  # discard port: nothing listens
     r = push(str(repo), "--repo-id", "lab/x", "--token", WRITE)

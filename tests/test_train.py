@@ -45,6 +45,22 @@ def test_overrides_are_typed_and_unknown_keys_refused():
         parse_overrides(["lr"])
 
 
+@pytest.mark.parametrize("override, message", [
+    ("lr=-1", "lr: must be > 0, got -1.0"),
+    ("lora_alpha=-5", "lora_alpha: must be > 0, got -5"),
+    ("projector_lr=0", "projector_lr: must be > 0"),
+    ("lora_dropout=1.5", r"lora_dropout: must be in \[0, 1\), got 1.5"),
+    ("weight_decay=-1", "weight_decay: must be >= 0, got -1"),
+    ("max_samples=0", "max_samples: must be >= 1"),
+    ("epochs=0", "epochs: must be > 0 when max_steps <= 0, got 0"),
+])
+def test_values_that_cannot_train_are_refused_before_the_model_loads(override, message):
+    """Found in stop 14: lr=-1 trained (the loss rose) and exited 0; the others failed inside
+    torch/peft with a message that named no recipe key."""
+    with pytest.raises(UsageError, match=message):
+        load_recipe(RECIPES / "tiny-cpu.yaml", [override, "max_steps=-1"] if override.startswith("epochs") else [override])
+
+
 TRAIN_RECIPES = sorted(p.name for p in RECIPES.glob("*.yaml") if "\nprocess:" not in p.read_text(encoding="utf-8"))
 
 

@@ -182,6 +182,21 @@ def validate(cfg: TrainConfig) -> None:
             raise UsageError(f"{key}: must be >= 1, got {getattr(cfg, key)}")
     if not 0 <= cfg.warmup_ratio < 1:
         raise UsageError(f"warmup_ratio: must be in [0, 1), got {cfg.warmup_ratio}")
+    # checked before the model loads: these used to train (lr -1: the loss rose, exit 0) or fail
+    # late inside torch/peft with a message that named no recipe key
+    for key in ("lr", "lora_alpha"):
+        if not getattr(cfg, key) > 0:
+            raise UsageError(f"{key}: must be > 0, got {getattr(cfg, key)}")
+    if cfg.projector_lr is not None and not cfg.projector_lr > 0:
+        raise UsageError(f"projector_lr: must be > 0 (or null: the same as lr), got {cfg.projector_lr}")
+    if not 0 <= cfg.lora_dropout < 1:
+        raise UsageError(f"lora_dropout: must be in [0, 1), got {cfg.lora_dropout}")
+    if cfg.weight_decay < 0:
+        raise UsageError(f"weight_decay: must be >= 0, got {cfg.weight_decay}")
+    if cfg.max_samples is not None and cfg.max_samples < 1:
+        raise UsageError(f"max_samples: must be >= 1 (or null: all), got {cfg.max_samples}")
+    if cfg.max_steps <= 0 and not cfg.epochs > 0:
+        raise UsageError(f"epochs: must be > 0 when max_steps <= 0, got {cfg.epochs}")
     try:
         re.compile(cfg.lora_target)
     except re.error as e:

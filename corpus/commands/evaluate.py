@@ -18,8 +18,8 @@ Dataset = Annotated[str, typer.Option("--dataset", help="Folder written by `corp
                                       show_default=False)]
 Split = Annotated[str, typer.Option("--split", help="Dataset split to evaluate on")]
 OutDir = Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for predictions-*.jsonl and metrics.json")]
-MaxNew = Annotated[int, typer.Option("--max-new-tokens", help="Longest generated answer, in tokens")]
-Limit = Annotated[Optional[int], typer.Option("--limit", help="Evaluate only the first N records")]
+MaxNew = Annotated[int, typer.Option("--max-new-tokens", min=1, help="Longest generated answer, in tokens")]
+Limit = Annotated[Optional[int], typer.Option("--limit", min=1, help="Evaluate only the first N records")]
 Template = Annotated[Optional[str], typer.Option(
     "--chat-template", help="Jinja template (string or file) for models whose processor has none, e.g. a base "
     "PaliGemma; adapters trained with a recipe template already carry it", show_default=False)]
